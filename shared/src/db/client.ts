@@ -1,0 +1,43 @@
+import postgres, { type Sql } from 'postgres';
+import { dec } from '../money/index.ts';
+import { requireEnv } from '../config/index.ts';
+
+export type { Sql, TransactionSql } from 'postgres';
+
+/** postgres.js options Weaver uses everywhere: numeric as canonical decimal strings, int8 as numbers. */
+export function connect(url: string, options: { max?: number; onnotice?: (n: unknown) => void } = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 5,
+    onnotice: options.onnotice ?? (() => {}),
+    types: {
+      // bigserial ids and counts stay far below 2^53; numbers are what the schemas and the UI expect.
+      int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      // numeric is money: keep it a string, canonical (no trailing zeros) so equal amounts compare equal.
+      numeric: { to: 1700, from: [1700], serialize: (x: string) => String(x), parse: (x: string) => dec(x) },
+    },
+    connection: { application_name: process.env.WEAVER_FUNCTION ?? 'weaver' },
+  });
+}
+
+let shared: Sql | undefined;
+
+/** The process's pool, sized by DATABASE_POOL_MAX, for DATABASE_URL. */
+export function db(): Sql {
+  if (!shared) {
+    const e = requireEnv('DATABASE_URL');
+    shared = connect(e.DATABASE_URL, { max: e.DATABASE_POOL_MAX });
+  }
+  return shared;
+}
+
+/** Close the process's pool (graceful shutdown, tests). */
+export async function closeDb(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  await s?.end({ timeout: 5 });
+}
+
+/** Use `sql` as the process's pool (the local runner and tests own their connection). */
+export function setDb(sql: Sql): void {
+  shared = sql;
+}

@@ -1,0 +1,134 @@
+import type {
+  Account,
+  Bar,
+  OrderIntent,
+  OrderStatus,
+  OrderType,
+  Side,
+  TimeInForce,
+  Timeframe,
+} from '../schemas/index.ts';
+
+/** An order as the venue reports it. Quantities and prices are decimal strings (see money/index.ts). */
+export interface ExchangeOrder {
+  /** The venue's order id. */
+  id: string;
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  timeInForce: TimeInForce;
+  qty: string | null;
+  notional: string | null;
+  limitPrice: string | null;
+  stopPrice: string | null;
+  status: OrderStatus;
+  /** Cumulative filled quantity and its average price; fills are derived from changes of these. */
+  filledQty: string;
+  filledAvgPrice: string | null;
+  /** Fees charged so far, in the account currency, where the venue reports them. */
+  fee: string;
+  submittedAt: string;
+  updatedAt: string;
+  filledAt: string | null;
+  /** Venue's reason for a reject / cancel, where given. */
+  reason?: string | null;
+}
+
+/** A venue-level position (all books together), signed qty. */
+export interface ExchangePosition {
+  symbol: string;
+  qty: string;
+  avgEntryPrice: string;
+  marketValue: string | null;
+  currentPrice: string | null;
+  unrealizedPnl: string | null;
+}
+
+export interface MarketClock {
+  timestamp: string;
+  isOpen: boolean;
+  nextOpen: string | null;
+  nextClose: string | null;
+}
+
+export interface CalendarDay {
+  /** YYYY-MM-DD */
+  date: string;
+  /** ISO instants of the session's open and close. */
+  open: string;
+  close: string;
+}
+
+export interface BarsRequest {
+  symbol: string;
+  timeframe: Timeframe;
+  /** Inclusive ISO instant. */
+  start: string;
+  /** Inclusive ISO instant; defaults to now. */
+  end?: string;
+  /** Page size hint; adapters page until `end` regardless. */
+  pageSize?: number;
+}
+
+export interface ExchangeCapabilities {
+  orderTypes: readonly OrderType[];
+  timeInForce: readonly TimeInForce[];
+  fractional: boolean;
+  notional: boolean;
+  shorting: boolean;
+  /** True when the venue trades around the clock (crypto). */
+  alwaysOpen: boolean;
+}
+
+/** Typed venue errors, so callers (and the order's row and the UI) know what happened. */
+export type ExchangeErrorCode =
+  | 'insufficient_funds'
+  | 'invalid_order'
+  | 'duplicate_client_order_id'
+  | 'not_found'
+  | 'unknown_symbol'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'auth'
+  | 'timeout'
+  | 'market_closed'
+  | 'unknown';
+
+export class ExchangeError extends Error {
+  constructor(
+    readonly code: ExchangeErrorCode,
+    message: string,
+    readonly status?: number,
+    readonly retryable = code === 'rate_limited' || code === 'unavailable' || code === 'timeout',
+  ) {
+    super(message);
+    this.name = 'ExchangeError';
+  }
+}
+
+/**
+ * One venue. Every method is safe to retry except `submitOrder`, which callers make safe by setting
+ * `clientOrderId` (deterministic) and calling `getOrderByClientId` before any retry.
+ */
+export interface ExchangeAdapter {
+  readonly name: string;
+  readonly capabilities: ExchangeCapabilities;
+  getAccount(): Promise<Account>;
+  getPositions(): Promise<ExchangePosition[]>;
+  submitOrder(intent: OrderIntent): Promise<ExchangeOrder>;
+  /** null when the venue has no order with that client id. */
+  getOrderByClientId(clientOrderId: string): Promise<ExchangeOrder | null>;
+  cancelOrder(orderId: string): Promise<void>;
+  getOpenOrders(): Promise<ExchangeOrder[]>;
+  /** Historical bars, all pages from start to end, ascending. */
+  getBars(req: BarsRequest): AsyncIterable<Bar[]>;
+  /** The newest completed bar per symbol. */
+  getLatestBars(symbols: readonly string[], timeframe: Timeframe): Promise<Bar[]>;
+  getClock(): Promise<MarketClock>;
+  /** Trading sessions between two dates (inclusive, YYYY-MM-DD); venues open 24/7 return every day. */
+  getCalendar(start: string, end: string): Promise<CalendarDay[]>;
+  /** True when the venue lists the symbol as tradable. */
+  isTradable(symbol: string): Promise<boolean>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './faas.ts';
+export * from './function.ts';

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { Id, IsoTime, Side, Slug, Symbol, Timeframe } from './common.ts';
+
+export const SignalStatus = z.enum(['new', 'ordered', 'skipped', 'rejected']);
+export type SignalStatus = z.infer<typeof SignalStatus>;
+
+/** A strategy's decision on one bar. Unique per strategy + symbol + timeframe + bar time. */
+export const Signal = z.object({
+  id: Id,
+  strategy: Slug,
+  symbol: Symbol,
+  timeframe: Timeframe,
+  barTime: IsoTime,
+  side: Side,
+  /** Close of the bar the decision was taken on: the reference price for sizing and risk. */
+  price: z.number().positive(),
+  reason: z.string().max(500).nullable(),
+  status: SignalStatus,
+  statusReason: z.string().nullable(),
+  createdAt: IsoTime,
+});
+export type Signal = z.infer<typeof Signal>;

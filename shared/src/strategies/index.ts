@@ -1,0 +1,3 @@
+export * from './builtin/sma-crossover.ts';
+export * from './registry.ts';
+export * from './types.ts';
