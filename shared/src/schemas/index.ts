@@ -1,3 +1,4 @@
+export * from './api.ts';
 export * from './bar.ts';
 export * from './common.ts';
 export * from './events.ts';
