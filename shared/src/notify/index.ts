@@ -1,0 +1,5 @@
+export * from './channels.ts';
+export * from './events.ts';
+export * from './message.ts';
+export * from './send.ts';
+export * from './summary.ts';
