@@ -36,3 +36,17 @@ export function clip(s: string, max: number): string {
 export function escapeAngle(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/** A notification posted straight to the notify function (not from an event), e.g. by `weaver notify-test`. */
+export const NotifyRequest = Notification.extend({
+  /** Same key, same message: channels that already received it are skipped. */
+  dedupeKey: z.string().min(1).max(200).optional(),
+});
+export type NotifyRequest = z.output<typeof NotifyRequest>;
+
+/** The daily-summary function's input: cron-connector posts nothing, which means today (UTC). */
+export const DailySummaryRequest = z.object({
+  date: z.iso.date().optional(),
+  /** Send again even if this day's summary already went out. */
+  force: z.boolean().default(false),
+});
