@@ -1,3 +1,4 @@
-export * from './builtin/sma-crossover.ts';
+export * from './builtin/index.ts';
+export * from './guard.ts';
 export * from './registry.ts';
 export * from './types.ts';

@@ -21,9 +21,30 @@ export const SELL = -1;
  */
 export type Decision = -1 | 0 | 1;
 
+/**
+ * How to execute the decision just returned, when a market order is not what the strategy wants.
+ * Prices are absolute. Read by the caller right after a BUY or SELL, never on HOLD; a strategy may
+ * return the same object every time (the caller copies what it keeps).
+ */
+export interface OrderHint {
+  type: 'market' | 'limit' | 'stop' | 'stop_limit';
+  limitPrice?: number;
+  stopPrice?: number;
+  timeInForce?: 'day' | 'gtc';
+}
+
 /** A running strategy on one symbol: it receives bars in time order and never sees a later bar. */
 export interface StrategyInstance {
   next(bar: Readonly<BarView>): Decision;
+  /** Optional: the order for the decision `next` just returned; absent or null means a market order. */
+  order?(): Readonly<OrderHint> | null;
+}
+
+/** Exits as fractions of the entry price (0.05 = 5%); the same shape as a strategy config's `exits`. */
+export interface StrategyExits {
+  stopLoss?: number;
+  takeProfit?: number;
+  trailingStop?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a module's schema type is its own business
@@ -41,6 +62,10 @@ export interface StrategyModule<S extends AnyParamsSchema = AnyParamsSchema> {
   /** Bars needed before the first decision can be other than HOLD. */
   warmup(params: z.output<S>): number;
   create(params: z.output<S>): StrategyInstance;
+  /** Optional default exits; a strategy config's or backtest's own `exits` take precedence. */
+  exits?(params: z.output<S>): StrategyExits;
+  /** Optional: names of the other strategies this one runs (a combination); loaded before `create`. */
+  requires?(params: z.output<S>): string[];
 }
 
 export function defineStrategy<S extends AnyParamsSchema>(module: StrategyModule<S>): StrategyModule<S> {

@@ -1,28 +1,17 @@
 import { z } from 'zod';
+import { Cross, Sma } from '../../indicators/index.ts';
 import { BUY, defineStrategy, HOLD, SELL } from '../types.ts';
 
-/** Rolling mean over a ring buffer: O(1) per value, no re-scan of history. */
-class RollingMean {
-  private readonly buf: Float64Array;
-  private idx = 0;
-  private count = 0;
-  private total = 0;
-  constructor(readonly period: number) {
-    this.buf = new Float64Array(period);
-  }
-  push(v: number): number {
-    if (this.count === this.period) this.total -= this.buf[this.idx];
-    else this.count++;
-    this.buf[this.idx] = v;
-    this.total += v;
-    this.idx = (this.idx + 1) % this.period;
-    return this.count === this.period ? this.total / this.period : Number.NaN;
-  }
-}
-
+/**
+ * backtrader's SMA crossover: BUY on the bar where SMA(fast) crosses above SMA(slow), SELL where it
+ * crosses below, with backtrader's CrossOver rule (the previous non-zero difference must have had the
+ * other sign, so a touch is no cross). With 100 shares and next-open fills this reproduces backtrader's
+ * trades on ../shared/reference/backtrader_sma_10_30_nvda.json.
+ */
 export const smaCrossover = defineStrategy({
   name: 'sma-crossover',
-  description: 'Buy when the fast simple moving average crosses above the slow one; sell when it crosses below.',
+  description:
+    'Buy when the fast simple moving average crosses above the slow one; sell when it crosses below.',
   params: z
     .object({
       fast: z.number().int().min(1).max(500).default(10).describe('Fast SMA length in bars'),
@@ -31,18 +20,13 @@ export const smaCrossover = defineStrategy({
     .refine((p) => p.fast < p.slow, { message: 'must be smaller than slow', path: ['fast'] }),
   warmup: (p) => p.slow + 1,
   create(p) {
-    const fast = new RollingMean(p.fast);
-    const slow = new RollingMean(p.slow);
-    let prevDiff = Number.NaN;
+    const fast = new Sma(p.fast);
+    const slow = new Sma(p.slow);
+    const cross = new Cross();
     return {
       next(bar) {
-        const diff = fast.push(bar.close) - slow.push(bar.close);
-        const before = prevDiff;
-        prevDiff = diff;
-        if (Number.isNaN(before) || Number.isNaN(diff)) return HOLD;
-        if (before <= 0 && diff > 0) return BUY;
-        if (before >= 0 && diff < 0) return SELL;
-        return HOLD;
+        const c = cross.push(fast.push(bar.close), slow.push(bar.close));
+        return c > 0 ? BUY : c < 0 ? SELL : HOLD;
       },
     };
   },
