@@ -1,0 +1,11 @@
+/** A faithful fake of Alpaca's Trading and Market Data REST APIs for tests (see server.ts). */
+
+export { FakeMarket, type FakeSession, NYSE_EARLY_CLOSES, NYSE_HOLIDAYS } from './market.ts';
+export {
+  FakeAlpaca,
+  type FakeAlpacaOptions,
+  type Fault,
+  type FaultMode,
+  type RequestRecord,
+} from './server.ts';
+export { type FakeAsset, FakeTrading, VenueReply } from './trading.ts';
