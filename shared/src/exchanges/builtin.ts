@@ -5,6 +5,5 @@
 import { registerExchange } from './registry.ts';
 
 export function registerBuiltinExchanges(): void {
-  // registerExchange('sim', async () => (await import('./sim/index.ts')).createSimExchange);
-  void registerExchange;
+  registerExchange('sim', async () => (await import('./sim/index.ts')).createSimExchange);
 }

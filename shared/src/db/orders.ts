@@ -1,0 +1,244 @@
+import type { Sql } from 'postgres';
+import {
+  FINAL_ORDER_STATUSES,
+  type Order,
+  type OrderStatus,
+  type OrderStatusChange,
+  type OrderType,
+  type Side,
+  type TimeInForce,
+} from '../schemas/index.ts';
+import { keyset, type Page, pageSize, toPage } from './keyset.ts';
+import { iso, isoOrNull } from './rows.ts';
+
+interface OrderRow {
+  id: number;
+  client_order_id: string;
+  exchange: string;
+  exchange_order_id: string | null;
+  strategy: string;
+  signal_id: number | null;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  time_in_force: TimeInForce;
+  qty: string | null;
+  notional: string | null;
+  limit_price: string | null;
+  stop_price: string | null;
+  trail_percent: string | null;
+  status: OrderStatus;
+  filled_qty: string;
+  filled_avg_price: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Date;
+  submitted_at: Date | null;
+  updated_at: Date;
+}
+
+const toOrder = (r: OrderRow): Order => ({
+  id: r.id,
+  clientOrderId: r.client_order_id,
+  exchange: r.exchange,
+  exchangeOrderId: r.exchange_order_id,
+  strategy: r.strategy,
+  signalId: r.signal_id,
+  symbol: r.symbol,
+  side: r.side,
+  type: r.type,
+  timeInForce: r.time_in_force,
+  qty: r.qty,
+  notional: r.notional,
+  limitPrice: r.limit_price,
+  stopPrice: r.stop_price,
+  trailPercent: r.trail_percent,
+  status: r.status,
+  filledQty: r.filled_qty,
+  filledAvgPrice: r.filled_avg_price,
+  errorCode: r.error_code,
+  errorMessage: r.error_message,
+  createdAt: iso(r.created_at),
+  submittedAt: isoOrNull(r.submitted_at),
+  updatedAt: iso(r.updated_at),
+});
+
+/** Statuses after which an order never changes again, as a SQL array literal's elements. */
+export const FINAL_STATUSES: readonly OrderStatus[] = [...FINAL_ORDER_STATUSES];
+
+export interface NewOrder {
+  clientOrderId: string;
+  exchange: string;
+  strategy: string;
+  signalId: number | null;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  timeInForce: TimeInForce;
+  qty?: string | null;
+  notional?: string | null;
+  limitPrice?: string | null;
+  stopPrice?: string | null;
+  trailPercent?: string | null;
+}
+
+/**
+ * Claims a client order id: inserts the order as `pending_submit` unless a row with that client id (or
+ * for that signal) exists. `created` tells the caller whether it made the row; if not, an earlier run
+ * may have reached the exchange and the caller must look the id up there before submitting.
+ */
+export async function claimOrder(sql: Sql, o: NewOrder): Promise<{ order: Order; created: boolean }> {
+  const [row] = await sql<OrderRow[]>`
+    INSERT INTO orders (client_order_id, exchange, strategy, signal_id, symbol, side, type, time_in_force,
+                        qty, notional, limit_price, stop_price, trail_percent, status)
+    VALUES (${o.clientOrderId}, ${o.exchange}, ${o.strategy}, ${o.signalId}, ${o.symbol}, ${o.side}, ${o.type},
+            ${o.timeInForce}, ${o.qty ?? null}, ${o.notional ?? null}, ${o.limitPrice ?? null}, ${o.stopPrice ?? null},
+            ${o.trailPercent ?? null}, 'pending_submit')
+    ON CONFLICT DO NOTHING
+    RETURNING *`;
+  if (row) {
+    await sql`INSERT INTO order_status_history (order_id, status) VALUES (${row.id}, 'pending_submit')`;
+    return { order: toOrder(row), created: true };
+  }
+  const [existing] = await sql<OrderRow[]>`
+    SELECT * FROM orders
+    WHERE client_order_id = ${o.clientOrderId} OR (${o.signalId}::int8 IS NOT NULL AND signal_id = ${o.signalId})
+    ORDER BY (client_order_id = ${o.clientOrderId}) DESC
+    LIMIT 1`;
+  if (!existing) throw new Error(`order ${o.clientOrderId} conflicted but cannot be found`);
+  return { order: toOrder(existing), created: false };
+}
+
+/**
+ * Locks an order row for the rest of the transaction, or returns null when another transaction holds
+ * it (SKIP LOCKED): that one is submitting or recording it, so this one must not.
+ */
+export async function lockOrder(tx: Sql, id: number): Promise<Order | null> {
+  const [row] = await tx<OrderRow[]>`SELECT * FROM orders WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
+  return row ? toOrder(row) : null;
+}
+
+/** Locks an order row, waiting for another holder to finish. */
+export async function lockOrderWait(tx: Sql, id: number): Promise<Order | null> {
+  const [row] = await tx<OrderRow[]>`SELECT * FROM orders WHERE id = ${id} FOR UPDATE`;
+  return row ? toOrder(row) : null;
+}
+
+export async function getOrder(sql: Sql, id: number): Promise<Order | null> {
+  const [row] = await sql<OrderRow[]>`SELECT * FROM orders WHERE id = ${id}`;
+  return row ? toOrder(row) : null;
+}
+
+export async function getOrders(sql: Sql, ids: readonly number[]): Promise<Order[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql<
+    OrderRow[]
+  >`SELECT * FROM orders WHERE id = ANY(${sql.array(ids as number[])}::int8[]) ORDER BY id`;
+  return rows.map(toOrder);
+}
+
+export async function getOrderByClientId(sql: Sql, clientOrderId: string): Promise<Order | null> {
+  const [row] = await sql<OrderRow[]>`SELECT * FROM orders WHERE client_order_id = ${clientOrderId}`;
+  return row ? toOrder(row) : null;
+}
+
+export async function getOrderForSignal(sql: Sql, signalId: number): Promise<Order | null> {
+  const [row] = await sql<OrderRow[]>`SELECT * FROM orders WHERE signal_id = ${signalId}`;
+  return row ? toOrder(row) : null;
+}
+
+export interface OrderUpdate {
+  status: OrderStatus;
+  exchangeOrderId?: string | null;
+  filledQty?: string;
+  filledAvgPrice?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  /** Set when the exchange accepted the order. */
+  submittedAt?: string | null;
+  /** Recorded with the status change in order_status_history. */
+  detail?: Record<string, unknown> | null;
+}
+
+/**
+ * Writes what the exchange (or our own failure) says about an order, and a history row when the
+ * status changed. Fields left undefined keep their stored value. Returns the order after the change.
+ */
+export async function updateOrder(sql: Sql, id: number, u: OrderUpdate): Promise<Order> {
+  const [before] = await sql<{ status: OrderStatus }[]>`SELECT status FROM orders WHERE id = ${id}`;
+  if (!before) throw new Error(`order ${id} not found`);
+  const [row] = await sql<OrderRow[]>`
+    UPDATE orders SET
+      status = ${u.status},
+      exchange_order_id = COALESCE(${u.exchangeOrderId ?? null}, exchange_order_id),
+      filled_qty = COALESCE(${u.filledQty ?? null}::numeric, filled_qty),
+      filled_avg_price = COALESCE(${u.filledAvgPrice ?? null}::numeric, filled_avg_price),
+      error_code = ${u.errorCode === undefined ? sql`error_code` : u.errorCode},
+      error_message = ${u.errorMessage === undefined ? sql`error_message` : u.errorMessage},
+      submitted_at = COALESCE(submitted_at, ${u.submittedAt ?? null}::timestamptz),
+      updated_at = now()
+    WHERE id = ${id}
+    RETURNING *`;
+  if (before.status !== u.status) {
+    await sql`
+      INSERT INTO order_status_history (order_id, status, detail)
+      VALUES (${id}, ${u.status}, ${u.detail ? sql.json(u.detail as never) : null})`;
+  }
+  return toOrder(row);
+}
+
+/** Orders the exchange may still change (not final), oldest first; optionally one exchange's. */
+export async function openOrders(
+  sql: Sql,
+  f: { exchange?: string; strategy?: string; symbol?: string; limit?: number } = {},
+): Promise<Order[]> {
+  const rows = await sql<OrderRow[]>`
+    SELECT * FROM orders
+    WHERE status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}
+      AND (${f.exchange ?? null}::text IS NULL OR exchange = ${f.exchange ?? null})
+      AND (${f.strategy ?? null}::text IS NULL OR strategy = ${f.strategy ?? null})
+      AND (${f.symbol ?? null}::text IS NULL OR symbol = ${f.symbol ?? null})
+    ORDER BY id
+    LIMIT ${f.limit ?? 10_000}`;
+  return rows.map(toOrder);
+}
+
+export async function countOpenOrders(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM orders WHERE status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}`;
+  return row.n;
+}
+
+export async function orderHistory(sql: Sql, orderId: number): Promise<OrderStatusChange[]> {
+  const rows = await sql<
+    { order_id: number; status: OrderStatus; at: Date; detail: Record<string, unknown> | null }[]
+  >`
+    SELECT order_id, status, at, detail FROM order_status_history WHERE order_id = ${orderId} ORDER BY id`;
+  return rows.map((r) => ({ orderId: r.order_id, status: r.status, at: iso(r.at), detail: r.detail }));
+}
+
+export interface OrderFilter {
+  strategy?: string;
+  symbol?: string;
+  status?: OrderStatus;
+  /** Only orders that may still change. */
+  open?: boolean;
+  cursor?: string | null;
+  limit?: number;
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listOrders(sql: Sql, f: OrderFilter = {}): Promise<Page<Order>> {
+  const size = pageSize(f.limit);
+  const k = keyset(sql, 'created_at');
+  const rows = await sql<(OrderRow & { keyset_us: number })[]>`
+    SELECT *, ${k.select} FROM orders
+    WHERE ${k.before(f.cursor)}
+      AND (${f.strategy ?? null}::text IS NULL OR strategy = ${f.strategy ?? null})
+      AND (${f.symbol ?? null}::text IS NULL OR symbol = ${f.symbol ?? null})
+      AND (${f.status ?? null}::text IS NULL OR status = ${f.status ?? null})
+      AND (${f.open ? sql`status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}` : sql`TRUE`})
+    ORDER BY ${k.order}
+    LIMIT ${size + 1}`;
+  return toPage(rows, size, toOrder);
+}

@@ -1,0 +1,126 @@
+import type { Sql } from 'postgres';
+import type { Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
+import { keyset, type Page, pageSize, toPage } from './keyset.ts';
+import { iso } from './rows.ts';
+
+interface SignalRow {
+  id: number;
+  strategy: string;
+  symbol: string;
+  timeframe: string;
+  bar_time: Date;
+  side: Side;
+  price: number;
+  reason: string | null;
+  status: SignalStatus;
+  status_reason: string | null;
+  created_at: Date;
+}
+
+const toSignal = (r: SignalRow): Signal => ({
+  id: r.id,
+  strategy: r.strategy,
+  symbol: r.symbol,
+  timeframe: r.timeframe as Timeframe,
+  barTime: iso(r.bar_time),
+  side: r.side,
+  price: r.price,
+  reason: r.reason,
+  status: r.status,
+  statusReason: r.status_reason,
+  createdAt: iso(r.created_at),
+});
+
+export interface NewSignal {
+  strategy: string;
+  symbol: string;
+  timeframe: Timeframe;
+  /** Epoch ms of the bar the decision was taken on. */
+  barTime: number;
+  side: Side;
+  price: number;
+  reason?: string | null;
+}
+
+/**
+ * Inserts signals in one statement; one that exists (same strategy, symbol, timeframe, bar) is left
+ * alone. Returns only the rows this call created, so a repeated run announces nothing twice.
+ */
+export async function insertSignals(sql: Sql, signals: readonly NewSignal[]): Promise<Signal[]> {
+  if (signals.length === 0) return [];
+  const rows = signals.map((s) => ({
+    strategy: s.strategy,
+    symbol: s.symbol,
+    timeframe: s.timeframe,
+    bar_time: new Date(s.barTime),
+    side: s.side,
+    price: s.price,
+    reason: s.reason ?? null,
+  }));
+  const inserted = await sql<SignalRow[]>`
+    INSERT INTO signals ${sql(rows, 'strategy', 'symbol', 'timeframe', 'bar_time', 'side', 'price', 'reason')}
+    ON CONFLICT (strategy, symbol, timeframe, bar_time) DO NOTHING
+    RETURNING *`;
+  return inserted.map(toSignal).sort((a, b) => a.id - b.id);
+}
+
+export async function getSignal(sql: Sql, id: number): Promise<Signal | null> {
+  const [row] = await sql<SignalRow[]>`SELECT * FROM signals WHERE id = ${id}`;
+  return row ? toSignal(row) : null;
+}
+
+export async function getSignals(sql: Sql, ids: readonly number[]): Promise<Signal[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql<
+    SignalRow[]
+  >`SELECT * FROM signals WHERE id = ANY(${sql.array(ids as number[])}::int8[]) ORDER BY id`;
+  return rows.map(toSignal);
+}
+
+/** Sets a signal's outcome. Only a 'new' signal changes, unless `force` (an order was found for it). */
+export async function markSignal(
+  sql: Sql,
+  id: number,
+  status: SignalStatus,
+  reason: string | null = null,
+  opts: { force?: boolean } = {},
+): Promise<boolean> {
+  const rows = await sql`
+    UPDATE signals SET status = ${status}, status_reason = ${reason}
+    WHERE id = ${id} AND (status = 'new' OR ${opts.force ?? false})
+    RETURNING id`;
+  return rows.length > 0;
+}
+
+/** Signals still 'new' with no order: what a lost signals.created message left behind. Oldest first. */
+export async function newSignalsWithoutOrders(sql: Sql, limit = 500): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    SELECT s.id FROM signals s
+    WHERE s.status = 'new' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.signal_id = s.id)
+    ORDER BY s.created_at, s.id
+    LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+export interface SignalFilter {
+  strategy?: string;
+  symbol?: string;
+  status?: SignalStatus;
+  cursor?: string | null;
+  limit?: number;
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listSignals(sql: Sql, f: SignalFilter = {}): Promise<Page<Signal>> {
+  const size = pageSize(f.limit);
+  const k = keyset(sql, 'created_at');
+  const rows = await sql<(SignalRow & { keyset_us: number })[]>`
+    SELECT *, ${k.select} FROM signals
+    WHERE ${k.before(f.cursor)}
+      AND (${f.strategy ?? null}::text IS NULL OR strategy = ${f.strategy ?? null})
+      AND (${f.symbol ?? null}::text IS NULL OR symbol = ${f.symbol ?? null})
+      AND (${f.status ?? null}::text IS NULL OR status = ${f.status ?? null})
+    ORDER BY ${k.order}
+    LIMIT ${size + 1}`;
+  return toPage(rows, size, toSignal);
+}
