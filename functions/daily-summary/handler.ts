@@ -22,7 +22,7 @@ export default defineFunction({
       channels,
       log: ctx.log,
       timeoutMs: 5000,
-      maxDelayMs: 10_000,
+      maxDelayMs: 5000,
     });
     const failed = results.filter((r) => !r.ok);
     if (failed.length) {

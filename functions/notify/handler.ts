@@ -38,7 +38,7 @@ export default defineFunction({
         log: ctx.log,
         // Bounded to stay inside the function's exec_timeout (stack.yml) with every retry.
         timeoutMs: 5000,
-        maxDelayMs: 10_000,
+        maxDelayMs: 5000,
       });
       sent.push({ dedupeKey: o.dedupeKey, results });
     }

@@ -11,11 +11,15 @@ export interface ConfiguredChannel {
   secret: Secret;
 }
 
+const DISABLED = new Set(['', 'off', 'none', 'disabled']);
+
 /** Reads each channel's secret (file under /var/openfaas/secrets, else env); a malformed one names its secret. */
 export function channelConfig(name: ChannelName): ConfiguredChannel | undefined {
   const channel = CHANNELS[name];
   const secret = readSecret(channel.secret, channel.envName);
-  if (!secret) return undefined;
+  // faasd refuses to deploy a function whose secret does not exist, so an unused channel's secret is
+  // created with the value `off`.
+  if (!secret || DISABLED.has(secret.reveal().trim().toLowerCase())) return undefined;
   let url: URL;
   try {
     url = new URL(secret.reveal().trim());

@@ -207,6 +207,20 @@ describe('notification channels', () => {
     expect(r).toMatchObject({ ok: false, attempts: 3, error: 'ECONNREFUSED' });
   });
 
+  it('a channel whose secret says off is not configured (faasd needs every listed secret to exist)', () => {
+    writeFileSync(join(dir, 'notify-slack'), 'off\n');
+    try {
+      expect(channelConfig('slack')).toBeUndefined();
+      expect(configuredChannels().channels.map((c) => c.channel.name)).toEqual([
+        'telegram',
+        'discord',
+        'webhook',
+      ]);
+    } finally {
+      writeFileSync(join(dir, 'notify-slack'), `${rx.url}${SLACK}`);
+    }
+  });
+
   it('a malformed secret is a ConfigError naming the secret and the expected form', () => {
     writeFileSync(join(dir, 'notify-telegram'), 'https://api.telegram.org/bot123/getMe');
     try {

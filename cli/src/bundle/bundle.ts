@@ -1,0 +1,123 @@
+/**
+ * Turns each function's TypeScript into what the official node22 template builds unchanged: a folder with
+ * one CommonJS handler.js (dependencies inside) whose module.exports is the handler function, the SQL
+ * migrations the data layer reads beside it, and a package.json whose `npm test` smoke-tests the bundle.
+ */
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Message } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SMOKE_TEST = join(here, 'smoke-test.cjs');
+
+/**
+ * Optional native add-ons that their users load inside try/catch (ws → bufferutil, utf-8-validate): left
+ * out of the bundle, so the image needs no compiler and falls back to plain JavaScript.
+ */
+export const OPTIONAL_NATIVE = ['bufferutil', 'utf-8-validate'];
+
+// ESM code asks import.meta.url where it lives (the migrations folder); in CommonJS that is __filename.
+const META_URL = '__weaver_import_meta_url';
+const BANNER = `const ${META_URL} = require('node:url').pathToFileURL(__filename).href;`;
+
+export interface BundleSpec {
+  name: string;
+  /** TypeScript module whose default export is the handler (functions/<name>/handler.ts). */
+  source: string;
+  /** Output folder, stack.yml's `handler:` (build/<name>). */
+  outDir: string;
+}
+
+export interface BundleResult {
+  name: string;
+  outDir: string;
+  bytes: number;
+  ms: number;
+  warnings: string[];
+}
+
+export class BundleError extends Error {
+  constructor(
+    readonly name: string,
+    readonly messages: string[],
+  ) {
+    super(`${name}: ${messages.join('\n')}`);
+    this.name = 'BundleError';
+  }
+}
+
+const text = (m: Message): string =>
+  m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text;
+
+/** Bundles one function into spec.outDir (emptied first). */
+export async function bundleFunction(
+  spec: BundleSpec,
+  opts: { root: string; migrationsDir: string; version: string },
+): Promise<BundleResult> {
+  const started = performance.now();
+  try {
+    statSync(spec.source);
+  } catch {
+    throw new BundleError(spec.name, [`${relative(opts.root, spec.source)} does not exist`]);
+  }
+  rmSync(spec.outDir, { recursive: true, force: true });
+  mkdirSync(spec.outDir, { recursive: true });
+  let warnings: string[] = [];
+  try {
+    const result = await build({
+      // The template calls module.exports directly; the TypeScript module's default export is the handler.
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(spec.source)}).default;`,
+        resolveDir: opts.root,
+        sourcefile: `${spec.name}-entry.cjs`,
+        loader: 'js',
+      },
+      absWorkingDir: opts.root,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      // The template's image is node 22; this repo's machines run 20, and the bundle must load on both.
+      target: 'node20',
+      outfile: join(spec.outDir, 'handler.js'),
+      external: OPTIONAL_NATIVE,
+      define: { 'import.meta.url': META_URL },
+      banner: { js: BANNER },
+      keepNames: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+      metafile: true,
+    });
+    warnings = result.warnings.map(text);
+  } catch (err) {
+    const errors = (err as { errors?: Message[] }).errors;
+    throw new BundleError(spec.name, errors?.length ? errors.map(text) : [(err as Error).message]);
+  }
+  const migrations = join(spec.outDir, 'migrations');
+  mkdirSync(migrations);
+  for (const f of readdirSync(opts.migrationsDir).filter((f) => f.endsWith('.sql'))) {
+    copyFileSync(join(opts.migrationsDir, f), join(migrations, f));
+  }
+  copyFileSync(SMOKE_TEST, join(spec.outDir, 'smoke-test.js'));
+  const pkg = {
+    name: `weaver-${spec.name}`,
+    version: opts.version,
+    private: true,
+    description: `Weaver function ${spec.name}, bundled by \`weaver build\` for the node22 template`,
+    main: 'handler.js',
+    scripts: { test: 'node smoke-test.js' },
+    dependencies: {},
+  };
+  writeFileSync(join(spec.outDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  return {
+    name: spec.name,
+    outDir: spec.outDir,
+    bytes: statSync(join(spec.outDir, 'handler.js')).size,
+    ms: Math.round(performance.now() - started),
+    warnings,
+  };
+}
+
+export function projectVersion(root: string): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,227 @@
+/**
+ * Every function of stack.yml, bundled by `weaver build` and started exactly as the official node22 image
+ * starts it (an Express 5 app requiring ./function/handler), answers a real request and a validation
+ * error over HTTP, against real PostgreSQL and NATS. No Docker engine runs here; this is what stands in
+ * for `faas-cli build` in CI.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MIGRATIONS_DIR } from '@weaver/shared/db';
+import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
+import type { Sql } from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeReceiver } from '../../shared/test/notify/fake-receiver.ts';
+import { type BundleResult, bundleFunction, projectVersion } from '../src/bundle/bundle.ts';
+import { PROJECT_ROOT } from '../src/runner/runner.ts';
+import { loadStack, type StackFunction } from '../src/runner/stack.ts';
+import { type Host, startHost } from './bundles/host.ts';
+
+interface World {
+  sql: Sql;
+  receiver: FakeReceiver;
+  prefix: string;
+}
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  body: unknown;
+}
+
+interface Case {
+  /** A request the function must accept (200), and what must then be true. */
+  request(
+    w: World,
+  ): Promise<{ body: unknown; method?: string; path?: string; check(a: Answer, w: World): Promise<void> }>;
+  /** A request it must refuse with a 4xx naming `field`. */
+  invalid: { body: unknown; field: string; status?: number };
+}
+
+const stack = loadStack(join(PROJECT_ROOT, 'stack.yml'));
+
+/** One entry per function of stack.yml: a function without one fails the suite. */
+const CASES: Record<string, Case> = {
+  notify: {
+    async request() {
+      const body = {
+        id: 'bundle-test-fill-1',
+        type: 'trades.recorded',
+        occurredAt: new Date().toISOString(),
+        correlationId: 'bundle-corr',
+        payload: {
+          trades: [
+            { id: 1, strategy: 'sma', symbol: 'AAPL', side: 'buy', qty: '1', price: '10', realizedPnl: '0' },
+          ],
+        },
+      };
+      return {
+        body,
+        async check(a, w) {
+          expect(a.body).toMatchObject({ channels: ['webhook'] });
+          expect(w.receiver.at('/hook').map((r) => r.body)).toContainEqual(
+            expect.objectContaining({
+              kind: 'fill',
+              title: 'Filled: BUY 1 AAPL @ 10',
+              correlationId: 'bundle-corr',
+            }),
+          );
+        },
+      };
+    },
+    invalid: { body: { kind: 'fill' }, field: 'title' },
+  },
+  'daily-summary': {
+    async request() {
+      return {
+        body: { date: '2026-04-02' },
+        async check(a, w) {
+          expect(a.body).toMatchObject({ summary: { date: '2026-04-02', trades: 0 } });
+          expect(w.receiver.at('/hook').map((r) => (r.body as { kind: string }).kind)).toContain(
+            'daily_summary',
+          );
+        },
+      };
+    },
+    invalid: { body: { date: 'yesterday' }, field: 'date' },
+  },
+};
+
+async function call(host: Host, body: unknown, method = 'POST', path = '/'): Promise<Answer> {
+  const res = await fetch(`${host.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: method === 'GET' ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), body: parsed };
+}
+
+describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them', () => {
+  const tdb = useTestDatabase();
+  const work = mkdtempSync(join(tmpdir(), 'weaver-bundles-'));
+  const receiver = new FakeReceiver();
+  const hosts = new Map<string, Host>();
+  const built = new Map<string, BundleResult>();
+  // A function that fails to bundle or start fails its own tests, not the others'.
+  const broken = new Map<string, string>();
+  let nats: Awaited<ReturnType<typeof createTestNatsBus>>;
+  let world: World;
+
+  beforeAll(async () => {
+    await receiver.start();
+    nats = await createTestNatsBus();
+    world = { sql: tdb.sql, receiver, prefix: nats.prefix };
+    const secrets = join(work, 'secrets');
+    execFileSync('mkdir', ['-p', secrets]);
+    writeFileSync(join(secrets, 'notify-webhook'), `${receiver.url}/hook\n`);
+    const version = projectVersion(PROJECT_ROOT);
+    for (const f of stack.functions) {
+      try {
+        const r = await bundleFunction(
+          { name: f.name, source: f.source, outDir: join(work, 'build', f.name) },
+          { root: PROJECT_ROOT, migrationsDir: MIGRATIONS_DIR, version },
+        );
+        built.set(f.name, r);
+      } catch (e) {
+        broken.set(f.name, (e as Error).message);
+      }
+    }
+    const started = await Promise.allSettled(
+      stack.functions
+        .filter((f) => built.has(f.name))
+        .map((f: StackFunction) =>
+          startHost({
+            name: f.name,
+            bundleDir: join(work, 'build', f.name),
+            workDir: join(work, 'hosts'),
+            env: {
+              ...f.environment,
+              DATABASE_URL: tdb.url,
+              NATS_URL: natsUrl()!,
+              WEAVER_SUBJECT_PREFIX: nats.prefix,
+              WEAVER_STREAM: nats.stream,
+              WEAVER_SECRETS_DIR: secrets,
+              WEAVER_EXCHANGE: 'sim',
+              LOG_LEVEL: 'warn',
+            },
+          }),
+        ),
+    );
+    for (const r of started) {
+      if (r.status === 'fulfilled') hosts.set(r.value.name, r.value);
+      else broken.set(String((r.reason as Error).message.split(' ')[0]), (r.reason as Error).message);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([...hosts.values()].map((h) => h.stop()));
+    await receiver.stop();
+    await nats?.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('covers every function of stack.yml', () => {
+    expect(Object.keys(CASES).sort()).toEqual(stack.functions.map((f) => f.name).sort());
+  });
+
+  it('writes handler.js, migrations and a package.json whose npm test passes without services', () => {
+    expect(Object.fromEntries(broken)).toEqual({});
+    for (const f of stack.functions) {
+      const dir = join(work, 'build', f.name);
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      expect(pkg).toMatchObject({
+        main: 'handler.js',
+        scripts: { test: 'node smoke-test.js' },
+        dependencies: {},
+      });
+      expect(pkg.type).toBeUndefined();
+      expect(readFileSync(join(dir, 'migrations', '0001_core.sql'), 'utf8')).toContain('CREATE TABLE');
+      // As at image build: npm test in the function folder, with no database, bus or secrets.
+      const out = execFileSync('npm', ['test', '--silent'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', HOME: work },
+        encoding: 'utf8',
+      });
+      expect(out).toContain(`weaver-${f.name}: bundle loads and answers 4`);
+      expect(built.get(f.name)!.bytes).toBeGreaterThan(10_000);
+    }
+  }, 120_000);
+
+  for (const f of stack.functions) {
+    const c = CASES[f.name];
+    if (!c) continue;
+
+    const hostOf = (name: string): Host => {
+      const h = hosts.get(name);
+      if (!h) throw new Error(`${name} did not bundle or start: ${broken.get(name) ?? 'unknown'}`);
+      return h;
+    };
+
+    it(`${f.name}: answers a request over HTTP`, async () => {
+      const host = hostOf(f.name);
+      const req = await c.request(world);
+      const a = await call(host, req.body, req.method, req.path);
+      expect(a.status, `${f.name} answered ${JSON.stringify(a.body)}\n${host.output()}`).toBe(200);
+      expect(a.contentType).toMatch(/^application\/json/);
+      await req.check(a, world);
+    });
+
+    it(`${f.name}: refuses bad input with a 4xx naming the field`, async () => {
+      const host = hostOf(f.name);
+      const a = await call(host, c.invalid.body);
+      expect(a.status, JSON.stringify(a.body)).toBe(c.invalid.status ?? 400);
+      expect(a.contentType).toMatch(/^application\/json/);
+      expect((a.body as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty(
+        c.invalid.field,
+      );
+    });
+  }
+});
