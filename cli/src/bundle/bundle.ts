@@ -39,10 +39,10 @@ export interface BundleResult {
 
 export class BundleError extends Error {
   constructor(
-    readonly name: string,
+    readonly fn: string,
     readonly messages: string[],
   ) {
-    super(`${name}: ${messages.join('\n')}`);
+    super(`${fn}: ${messages.join('\n')}`);
     this.name = 'BundleError';
   }
 }
