@@ -5,7 +5,7 @@ import type { Command } from '../main.ts';
 import { startRunner } from '../runner/runner.ts';
 import { StackError } from '../runner/stack.ts';
 
-const usage = `usage: weaver start [--port N] [--host ADDR] [--root DIR] [--state-dir DIR]
+const usage = `usage: weaver start [--port N] [--host ADDR] [--root DIR] [--state-dir DIR] [--no-web-build]
 
 Runs Weaver locally as faasd would: every function in stack.yml at http://localhost:8080/function/<name>,
 the API at /api, the web UI at /, cron schedules and topic subscriptions.
@@ -13,7 +13,8 @@ the API at /api, the web UI at /, cron schedules and topic subscriptions.
   NATS_URL unset     → in-process bus
   no Alpaca keys     → demo: simulated exchange on an accelerated clock (WEAVER_DEMO_SPEED, default 30)
 --root names the folder holding stack.yml (default: this repository); --state-dir where the runner keeps
-its embedded database, API token and demo clock (default <root>/.weaver).
+its embedded database, API token and demo clock (default <root>/.weaver). --no-web-build serves the
+status page instead of building a missing web/dist.
 Ctrl-C (or SIGTERM) stops schedules, waits for running invocations and shuts down cleanly.`;
 
 const start: Command = {
@@ -21,11 +22,23 @@ const start: Command = {
   summary: 'run the whole product locally (functions, API, web UI, schedules, topics)',
   usage,
   async run(argv) {
-    let values: { port?: string; host?: string; root?: string; 'state-dir'?: string };
+    let values: {
+      port?: string;
+      host?: string;
+      root?: string;
+      'state-dir'?: string;
+      'no-web-build'?: boolean;
+    };
     try {
       ({ values } = parseArgs({
         args: argv,
-        options: { port: { type: 'string' }, host: { type: 'string' } },
+        options: {
+          port: { type: 'string' },
+          host: { type: 'string' },
+          root: { type: 'string' },
+          'state-dir': { type: 'string' },
+          'no-web-build': { type: 'boolean' },
+        },
       }));
     } catch (e) {
       process.stderr.write(`${(e as Error).message}\n${usage}\n`);
@@ -43,6 +56,7 @@ const start: Command = {
         host: values.host,
         root: values.root,
         stateDir: values['state-dir'],
+        buildWeb: !values['no-web-build'],
         banner: (t) => process.stdout.write(`${t}\n`),
       });
     } catch (e) {

@@ -52,7 +52,7 @@ export class CronScheduler {
   start(): void {
     for (const f of this.host.functions) {
       // `async: "true"` only changes how cron-connector waits for the answer; nobody waits here either way.
-      if (f.trigger.kind === 'cron') this.arm(f.name, f.trigger.schedule);
+      if (f.trigger.kind === 'cron' && this.host.available(f.name)) this.arm(f.name, f.trigger.schedule);
     }
   }
 

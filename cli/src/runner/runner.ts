@@ -42,6 +42,8 @@ export interface RunnerOptions {
   /** Default <root>/web. */
   webDir?: string;
   log?: Logger;
+  /** Build web/dist with Vite when it is missing (default true). */
+  buildWeb?: boolean;
   /** Print the startup banner (the CLI does; tests don't). */
   banner?: (text: string) => void;
 }
@@ -197,7 +199,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     const topics = new TopicRouter(host, bus, log);
     topics.start();
     cron.start();
-    web.ensureBuilt();
+    if (options.buildWeb !== false) web.ensureBuilt();
 
     const clockSaver = demo
       ? setInterval(() => saveDemoClock(stateDir, clock().now(), demo.speed), 5000).unref()
@@ -222,6 +224,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
         stopping ??= (async () => {
           cron.stop();
           topics.stop();
+          web.stop();
           const serverClosed = closeServer(server);
           const left = await host.drain(15_000);
           if (left) log.warn({ left }, 'stopped with invocations still running');
@@ -264,7 +267,10 @@ function closeServer(server: Server): Promise<void> {
 }
 
 function bannerOf(r: Runner, stateDir: string): string {
-  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r && !r.startsWith('..') ? r : p;
+  };
   const lines = [``, `  Weaver is running at ${r.url}`, ``];
   lines.push(
     `  database   ${r.db.embedded ? `embedded PostgreSQL (data in ${rel(join(stateDir, 'pg'))})` : redactUrl(r.db.url)}`,

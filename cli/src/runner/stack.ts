@@ -52,10 +52,7 @@ const StackSchema = z.object({
   configuration: z
     .object({ templates: z.array(z.object({ name: z.string(), source: z.string().optional() })).default([]) })
     .optional(),
-  functions: z.record(
-    z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'must be a DNS label (RFC 1035)' }),
-    FunctionSpecSchema,
-  ),
+  functions: z.record(z.string(), FunctionSpecSchema),
 });
 
 export type Trigger =
@@ -206,6 +203,9 @@ export function loadStack(file: string, env: NodeJS.ProcessEnv = process.env): S
   const functions: StackFunction[] = [];
   for (const [name, spec] of Object.entries(parsed.data.functions)) {
     const at = (what: string) => problems.push(`functions.${name}.${what}`);
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+      problems.push(`functions.${name}: the name must be a DNS label (RFC 1035: a-z, 0-9, -)`);
+    }
     const topic = spec.annotations.topic;
     const schedule = spec.annotations.schedule;
     let trigger: Trigger = { kind: 'http' };

@@ -35,11 +35,11 @@ export class TopicRouter {
     private readonly log: Logger,
   ) {}
 
-  /** Subject (below the prefix) → functions bound to it, from stack.yml. */
+  /** Subject (below the prefix) → functions bound to it, from stack.yml (those that loaded). */
   routes(): Map<string, string[]> {
     const routes = new Map<string, string[]>();
     for (const f of this.host.functions) {
-      if (f.trigger.kind !== 'topic') continue;
+      if (f.trigger.kind !== 'topic' || !this.host.available(f.name)) continue;
       for (const s of f.trigger.subjects) {
         const key = belowPrefix(s);
         routes.set(key, [...(routes.get(key) ?? []), f.name]);

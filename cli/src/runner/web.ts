@@ -30,6 +30,7 @@ const TYPES: Record<string, string> = {
 export class WebUi {
   readonly dist: string;
   building: Promise<boolean> | null = null;
+  private child: ReturnType<typeof spawn> | null = null;
 
   constructor(
     readonly webDir: string,
@@ -60,6 +61,7 @@ export class WebUi {
         cwd: this.webDir,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      this.child = child;
       let err = '';
       child.stderr.on('data', (c: Buffer) => {
         err = (err + c.toString()).slice(-4000);
@@ -69,12 +71,18 @@ export class WebUi {
         done(false);
       });
       child.on('close', (code) => {
+        this.child = null;
         if (code === 0 && this.built) this.log.info('web UI built');
         else this.log.warn({ code, err }, 'web UI build failed; serving the status page');
         done(code === 0 && this.built);
       });
     });
     return this.building;
+  }
+
+  /** Stops a build still running (shutdown). */
+  stop(): void {
+    this.child?.kill('SIGTERM');
   }
 
   /** Answers a GET/HEAD for the UI. */
