@@ -1,0 +1,63 @@
+import { type ReactNode, useEffect, useRef } from 'react';
+import { useLiveEvents } from '../api/live.ts';
+import { clearToken } from '../api/token.ts';
+import { HaltBanner } from './HaltBanner.tsx';
+import { SECTIONS } from './pages.ts';
+
+export function Layout({
+  current,
+  title,
+  children,
+}: {
+  current: string;
+  title: string;
+  children: ReactNode;
+}) {
+  const main = useRef<HTMLElement>(null);
+  const { status } = useLiveEvents();
+
+  useEffect(() => {
+    document.title = `${title} · Weaver`;
+  }, [title]);
+
+  return (
+    <div className="app">
+      <button type="button" className="skip-link" onClick={() => main.current?.focus()}>
+        Skip to content
+      </button>
+      <header className="topbar">
+        <a className="brand" href="#/overview">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Weaver
+        </a>
+        <nav className="nav" aria-label="Sections">
+          <ul>
+            {SECTIONS.map((s) => (
+              <li key={s.path}>
+                <a href={`#/${s.path}`} aria-current={current === s.path ? 'page' : undefined}>
+                  {s.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="topbar-end">
+          <span className={`live live-${status}`} role="status" title="Live updates">
+            <span className="live-dot" aria-hidden="true" />
+            {status === 'open' ? 'Live' : status === 'connecting' ? 'Connecting' : 'Offline'}
+          </span>
+          <button type="button" className="btn btn-ghost btn-small" onClick={clearToken}>
+            Log out
+          </button>
+        </div>
+      </header>
+      <HaltBanner />
+      <main id="main" ref={main} tabIndex={-1}>
+        <h1 className="page-title">{title}</h1>
+        {children}
+      </main>
+    </div>
+  );
+}

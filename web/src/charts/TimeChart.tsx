@@ -1,0 +1,144 @@
+import {
+  AreaSeries,
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  createSeriesMarkers,
+  type IChartApi,
+  type ISeriesApi,
+  LineSeries,
+  type SeriesMarker,
+  type SeriesType,
+  type Time,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+import { useEffect, useRef } from 'react';
+import type { Candle, Point, TradeMark } from './series.ts';
+
+export interface LineSpec {
+  id: string;
+  title: string;
+  color: string;
+  data: Point[];
+  /** Filled area under the line (equity, drawdown). */
+  area?: boolean;
+  /** Format the price axis as a percentage (values are fractions). */
+  percent?: boolean;
+}
+
+export interface TimeChartProps {
+  /** What the chart shows, for screen readers (the canvas itself says nothing). */
+  label: string;
+  height?: number;
+  candles?: Candle[];
+  lines?: LineSpec[];
+  /** Drawn on the candles, or on the first line when there are none. */
+  markers?: TradeMark[];
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+const ts = (t: number) => t as UTCTimestamp;
+
+/**
+ * One canvas chart (TradingView lightweight-charts) for every time series in the dashboard: candles with
+ * overlays and trade markers, equity and drawdown curves. Colours follow the page's theme variables.
+ */
+export default function TimeChart({
+  label,
+  height = 300,
+  candles,
+  lines = [],
+  markers = [],
+}: TimeChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const chartRef = useRef<IChartApi | null>(null);
+
+  useEffect(() => {
+    if (!box.current) return;
+    const text = cssVar('--text-muted', '#9aa4b2');
+    const grid = cssVar('--grid', 'rgba(128,128,128,0.15)');
+    const chart = createChart(box.current, {
+      autoSize: true,
+      layout: {
+        background: { type: ColorType.Solid, color: 'transparent' },
+        textColor: text,
+        fontSize: 11,
+        fontFamily: cssVar('--font', 'system-ui, sans-serif'),
+        attributionLogo: false,
+      },
+      grid: { vertLines: { color: grid }, horzLines: { color: grid } },
+      rightPriceScale: { borderVisible: false },
+      timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
+      crosshair: { mode: 1 },
+    });
+    chartRef.current = chart;
+    return () => {
+      chart.remove();
+      chartRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    const up = cssVar('--pos', '#22c55e');
+    const down = cssVar('--neg', '#ef4444');
+    const added: ISeriesApi<SeriesType>[] = [];
+    let markerHost: ISeriesApi<SeriesType> | null = null;
+
+    if (candles && candles.length > 0) {
+      const s = chart.addSeries(CandlestickSeries, {
+        upColor: up,
+        downColor: down,
+        wickUpColor: up,
+        wickDownColor: down,
+        borderVisible: false,
+      });
+      s.setData(candles.map((c) => ({ ...c, time: ts(c.time) })));
+      added.push(s);
+      markerHost = s;
+    }
+    for (const l of lines) {
+      const priceFormat = l.percent
+        ? { type: 'custom' as const, formatter: (v: number) => `${(v * 100).toFixed(1)}%`, minMove: 0.0001 }
+        : undefined;
+      const common = { title: l.title, priceLineVisible: false, lastValueVisible: true, priceFormat };
+      const s = l.area
+        ? chart.addSeries(AreaSeries, {
+            ...common,
+            lineColor: l.color,
+            topColor: `${l.color}55`,
+            bottomColor: `${l.color}08`,
+            lineWidth: 2,
+          })
+        : chart.addSeries(LineSeries, { ...common, color: l.color, lineWidth: 1 });
+      s.setData(l.data.map((p) => ({ time: ts(p.time), value: p.value })));
+      added.push(s);
+      markerHost ??= s;
+    }
+    if (markerHost && markers.length > 0) {
+      const m: SeriesMarker<Time>[] = markers.map((x) => ({
+        time: ts(x.time),
+        position: x.side === 'buy' ? 'belowBar' : 'aboveBar',
+        shape: x.side === 'buy' ? 'arrowUp' : 'arrowDown',
+        color: x.side === 'buy' ? up : down,
+        text: x.text,
+      }));
+      createSeriesMarkers(markerHost, m);
+    }
+    chart.timeScale().fitContent();
+    return () => {
+      for (const s of added) chart.removeSeries(s);
+    };
+  }, [candles, lines, markers]);
+
+  return (
+    <figure className="chart" style={{ height }} aria-label={label} role="img">
+      <div ref={box} className="chart-canvas" />
+    </figure>
+  );
+}

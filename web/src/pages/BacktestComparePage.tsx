@@ -1,0 +1,3 @@
+export default function BacktestComparePage(_p: Record<string, unknown>) {
+  return null;
+}

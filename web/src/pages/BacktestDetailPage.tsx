@@ -1,0 +1,3 @@
+export default function BacktestDetailPage(_p: Record<string, unknown>) {
+  return null;
+}

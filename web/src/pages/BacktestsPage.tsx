@@ -1,0 +1,3 @@
+export default function BacktestsPage(_p: Record<string, unknown>) {
+  return null;
+}
