@@ -1,6 +1,6 @@
 import postgres, { type Sql } from 'postgres';
+import { ConfigError, env, readSecret } from '../config/index.ts';
 import { dec } from '../money/index.ts';
-import { requireEnv } from '../config/index.ts';
 
 export type { Sql, TransactionSql } from 'postgres';
 
@@ -21,12 +21,26 @@ export function connect(url: string, options: { max?: number; onnotice?: (n: unk
 
 let shared: Sql | undefined;
 
-/** The process's pool, sized by DATABASE_POOL_MAX, for DATABASE_URL. */
-export function db(): Sql {
-  if (!shared) {
-    const e = requireEnv('DATABASE_URL');
-    shared = connect(e.DATABASE_URL, { max: e.DATABASE_POOL_MAX });
+/**
+ * DATABASE_URL, else the OpenFaaS secret `database-url` (how deployed functions get it: the URL holds
+ * the password, so it stays out of stack.yml and weaver.env). A missing or malformed value names itself.
+ */
+export function databaseUrl(): string {
+  const e = env();
+  if (e.DATABASE_URL) return e.DATABASE_URL;
+  const secret = readSecret('database-url');
+  if (secret) {
+    const url = secret.reveal().trim();
+    if (!/^postgres(ql)?:\/\//.test(url))
+      throw new ConfigError({ 'database-url': 'must be a postgres:// URL' });
+    return url;
   }
+  throw new ConfigError({ DATABASE_URL: 'is required (or the secret database-url)' });
+}
+
+/** The process's pool, sized by DATABASE_POOL_MAX, for databaseUrl(). */
+export function db(): Sql {
+  if (!shared) shared = connect(databaseUrl(), { max: env().DATABASE_POOL_MAX });
   return shared;
 }
 
