@@ -53,7 +53,7 @@ async function writeTsv(file: string, series: BarSeries[]): Promise<void> {
     for (let i = 0; i < s.length; i++) {
       buf += `${s.symbol}\t${s.timeframe}\t${new Date(s.time[i]).toISOString()}\t${s.open[i]}\t${s.high[i]}\t${s.low[i]}\t${s.close[i]}\t${s.volume[i]}\n`;
       if (buf.length > 1 << 20) {
-        if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+        if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
         buf = '';
       }
     }
