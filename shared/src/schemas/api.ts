@@ -303,7 +303,6 @@ export const BarSeriesInfo = z.object({
   timeframe: Timeframe,
   first: IsoTime,
   last: IsoTime,
-  count: z.number().int(),
 });
 export const BarSeriesList = z.object({ items: z.array(BarSeriesInfo) });
 export type BarSeriesList = z.infer<typeof BarSeriesList>;
@@ -314,10 +313,13 @@ export type BarSeriesList = z.infer<typeof BarSeriesList>;
 export const StrategyModuleInfo = z.object({
   name: Slug,
   description: z.string(),
-  /** JSON Schema (draft 2020-12) of the module's params, generated from its zod schema. */
-  paramsSchema: z.record(z.string(), z.unknown()),
-  /** The params the schema yields for `{}`: the module's defaults. */
-  defaults: z.record(z.string(), z.unknown()),
+  source: z.enum(['builtin', 'user']),
+  /** JSON Schema (draft 2020-12, input side) of the module's params, generated from its zod schema. */
+  paramsSchema: z.record(z.string(), z.unknown()).nullable(),
+  /** The params the schema yields for `{}` (null when some parameter has no default). */
+  defaults: z.record(z.string(), z.unknown()).nullable(),
+  /** Why a user module cannot be loaded; null when it loads. */
+  error: z.string().nullable(),
 });
 export type StrategyModuleInfo = z.infer<typeof StrategyModuleInfo>;
 export const StrategyModuleList = z.object({ items: z.array(StrategyModuleInfo) });
@@ -469,5 +471,10 @@ export const StreamQuery = z.object({ types: commaList(EventTypeSchema).optional
 export type StreamQuery = z.input<typeof StreamQuery>;
 
 /** Data of the first message of every stream (`event: ready`); its id is the resume point. */
-export const StreamReady = z.object({ mode: z.enum(['nats', 'memory']), lastEventId: z.string() });
+export const StreamReady = z.object({
+  mode: z.enum(['nats', 'memory']),
+  lastEventId: z.string(),
+  /** True when events after the client's Last-Event-ID are gone (retention, a new stream): refetch views. */
+  gap: z.boolean(),
+});
 export type StreamReady = z.infer<typeof StreamReady>;

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { emit } from '@weaver/shared/bus';
+import {
+  activeHalts,
+  getSignals,
+  getStrategy,
+  listPositions,
+  listSignals,
+  listStrategies as listStrategyConfigs,
+  setStrategyEnabled,
+  upsertStrategy,
+} from '@weaver/shared/db';
+import { add, sum } from '@weaver/shared/money';
+import { notFound } from '@weaver/shared/runtime';
+import {
+  NameParam,
+  ReloadResult,
+  type Signal,
+  type StrategyConfig,
+  StrategyDetail,
+  StrategyList,
+  type StrategyModuleInfo,
+  StrategyModuleList,
+  StrategySummary,
+  StrategyUpdate,
+  type TradingHalt,
+} from '@weaver/shared/schemas';
+import {
+  clearStrategyCache,
+  listStrategies as listStrategyModules,
+  loadStrategy,
+  paramsJsonSchema,
+  parseStrategyParams,
+  prepareStrategy,
+  StrategyLoadError,
+} from '@weaver/shared/strategies';
+import type { Sql } from 'postgres';
+import type { Deps } from '../deps.ts';
+import { lastPrices } from '../queries/bars.ts';
+import { valuePositions } from '../queries/positions.ts';
+import { defineRoute } from '../route.ts';
+import { haltsFor } from './halts.ts';
+
+async function moduleInfo(name: string): Promise<StrategyModuleInfo | null> {
+  const all = await listStrategyModules();
+  const found = all.find((m) => m.name === name);
+  if (found) return found;
+  try {
+    const m = await loadStrategy(name);
+    const defaults = m.params.safeParse({});
+    return {
+      name: m.name,
+      description: m.description,
+      source: 'user',
+      paramsSchema: paramsJsonSchema(m),
+      defaults: defaults.success ? (defaults.data as Record<string, unknown>) : null,
+      error: null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Status, last signal, P&L and open positions of each configured strategy. */
+async function summaries(sql: Sql, configs: StrategyConfig[], now: number): Promise<StrategySummary[]> {
+  if (configs.length === 0) return [];
+  const names = configs.map((c) => c.name);
+  const [positions, lastIds, halts] = await Promise.all([
+    listPositions(sql, {}),
+    sql<{ id: number }[]>`
+      SELECT s.id FROM unnest(${names}::text[]) AS n(name)
+      CROSS JOIN LATERAL (SELECT id FROM signals WHERE strategy = n.name ORDER BY id DESC LIMIT 1) s`,
+    activeHalts(sql, new Date(now).toISOString()),
+  ]);
+  const signals = await getSignals(
+    sql,
+    lastIds.map((r) => r.id),
+  );
+  const lastSignal = new Map<string, Signal>(signals.map((s) => [s.strategy, s]));
+  const open = positions.filter((p) => p.qty !== '0');
+  const valued = valuePositions(
+    open,
+    await lastPrices(
+      sql,
+      open.map((p) => p.symbol),
+    ),
+  );
+  const loadErrors = new Map<string, string>();
+  for (const module of new Set(configs.map((c) => c.module))) {
+    try {
+      await loadStrategy(module);
+    } catch (err) {
+      loadErrors.set(module, err instanceof StrategyLoadError ? err.reason : String(err));
+    }
+  }
+  return configs.map((c): StrategySummary => {
+    const book = valued.filter((p) => p.strategy === c.name);
+    const unrealized = book.some((p) => p.unrealizedPnl === null)
+      ? null
+      : sum(book.map((p) => p.unrealizedPnl as string));
+    const stopped: TradingHalt[] = haltsFor(halts, c.name);
+    const loadError = loadErrors.get(c.module);
+    const [status, statusReason]: [StrategySummary['status'], string | null] = loadError
+      ? ['error', loadError]
+      : !c.enabled
+        ? ['disabled', null]
+        : stopped.length > 0
+          ? ['halted', stopped.map((h) => h.reason).join('; ')]
+          : ['running', null];
+    return {
+      ...c,
+      status,
+      statusReason,
+      lastSignal: lastSignal.get(c.name) ?? null,
+      realizedPnl: positions
+        .filter((p) => p.strategy === c.name)
+        .reduce((acc, p) => add(acc, p.realizedPnl), '0'),
+      unrealizedPnl: unrealized,
+      openPositions: book.length,
+    };
+  });
+}
+
+async function existing(sql: Sql, name: string): Promise<StrategyConfig> {
+  const s = await getStrategy(sql, name);
+  if (!s) throw notFound(`strategy "${name}"`, 'name');
+  return s;
+}
+
+async function announce(deps: Deps, name: string, change: string): Promise<void> {
+  await emit(
+    deps.sql(),
+    await deps.bus(),
+    'strategies.changed',
+    { name, change },
+    { correlationId: randomUUID() },
+  );
+}
+
+async function summaryOf(deps: Deps, name: string): Promise<StrategySummary> {
+  const [s] = await summaries(deps.sql(), [await existing(deps.sql(), name)], deps.now());
+  return s;
+}
+
+export const strategyRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/strategies',
+    summary: 'Configured strategies with status, last signal, P&L and open positions',
+    tag: 'strategies',
+    response: StrategyList,
+    handler: async (_, { deps }) => ({
+      items: await summaries(deps.sql(), await listStrategyConfigs(deps.sql()), deps.now()),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/strategies/modules',
+    summary:
+      "Strategy modules (built-in and user) with their parameters' JSON Schema and defaults, for the UI's form",
+    tag: 'strategies',
+    response: StrategyModuleList,
+    handler: async () => ({ items: await listStrategyModules() }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/strategies/reload',
+    summary: 'Reload user strategy modules from WEAVER_STRATEGIES_DIR; reports each that fails to load',
+    tag: 'strategies',
+    response: ReloadResult,
+    handler: async () => {
+      clearStrategyCache();
+      const all = await listStrategyModules();
+      return {
+        modules: all.filter((m) => m.error === null).map((m) => m.name),
+        errors: Object.fromEntries(
+          all.filter((m) => m.error !== null).map((m) => [m.name, m.error as string]),
+        ),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/strategies/:name',
+    summary: 'One strategy: its summary, module and parameter schema, positions and recent signals',
+    tag: 'strategies',
+    params: NameParam,
+    response: StrategyDetail,
+    handler: async ({ params }, { deps }) => {
+      const sql = deps.sql();
+      const summary = await summaryOf(deps, params.name);
+      const [info, positions, signals] = await Promise.all([
+        moduleInfo(summary.module),
+        listPositions(sql, { strategy: params.name }),
+        listSignals(sql, { strategy: params.name, limit: 20 }),
+      ]);
+      return {
+        ...summary,
+        moduleInfo: info,
+        positions: valuePositions(
+          positions,
+          await lastPrices(
+            sql,
+            positions.map((p) => p.symbol),
+          ),
+        ),
+        recentSignals: signals.items,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/strategies/:name',
+    summary:
+      "Change a strategy's settings; `params` is validated against the module's own schema (errors name params.<field>)",
+    tag: 'strategies',
+    params: NameParam,
+    body: StrategyUpdate,
+    response: StrategySummary,
+    handler: async ({ params, body }, { deps }) => {
+      const sql = deps.sql();
+      const current = await existing(sql, params.name);
+      const next = { ...current, ...body, exits: body.exits ?? current.exits };
+      const module = await loadStrategy(next.module);
+      const validated = parseStrategyParams(module, body.params ?? current.params);
+      // An enabled strategy must be able to run as saved: load its members and check its warm-up now.
+      if (next.enabled) await prepareStrategy(next.module, validated);
+      await upsertStrategy(sql, {
+        name: current.name,
+        module: current.module,
+        description: next.description,
+        params: validated,
+        enabled: next.enabled,
+        symbols: next.symbols,
+        timeframe: next.timeframe,
+        exchange: next.exchange,
+        sizing: next.sizing,
+        exits: next.exits,
+        allowShort: next.allowShort,
+      });
+      await announce(deps, current.name, 'updated');
+      return summaryOf(deps, current.name);
+    },
+  }),
+  ...(['enable', 'disable'] as const).map((action) =>
+    defineRoute({
+      method: 'post',
+      path: `/strategies/:name/${action}`,
+      summary:
+        action === 'enable'
+          ? 'Resume a strategy: it trades on the next bars (its module and parameters are checked first)'
+          : 'Pause a strategy: no new signals; its positions and open orders stay as they are',
+      tag: 'strategies',
+      params: NameParam,
+      response: StrategySummary,
+      handler: async ({ params }, { deps }) => {
+        const sql = deps.sql();
+        const current = await existing(sql, params.name);
+        if (action === 'enable') await prepareStrategy(current.module, current.params);
+        await setStrategyEnabled(sql, current.name, action === 'enable');
+        await announce(deps, current.name, action === 'enable' ? 'enabled' : 'disabled');
+        return summaryOf(deps, current.name);
+      },
+    }),
+  ),
+];
