@@ -42,6 +42,10 @@ export interface RunnerOptions {
   /** Default <root>/web. */
   webDir?: string;
   log?: Logger;
+  /** Demo mode: 'auto' (default) when no exchange keys are configured; false never (benchmarks). */
+  demo?: 'auto' | false;
+  /** Fire cron schedules (default true; a benchmark that drives the pipeline itself turns them off). */
+  cron?: boolean;
   /** Build web/dist with Vite when it is missing (default true). */
   buildWeb?: boolean;
   /** Print the startup banner (the CLI does; tests don't). */
@@ -127,7 +131,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   // Demo mode: nothing to trade with but the simulated exchange, on a clock that replays the past fast.
   const s = secrets();
   let demo: DemoInfo | null = null;
-  if (!s.alpacaKeyId || !s.alpacaSecretKey) {
+  if (options.demo !== false && (!s.alpacaKeyId || !s.alpacaSecretKey)) {
     process.env.WEAVER_EXCHANGE = 'sim';
     const speed = Number(process.env.WEAVER_DEMO_SPEED || DEFAULT_DEMO_SPEED);
     if (!(speed > 0))
@@ -198,7 +202,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     const cron = new CronScheduler(host, log);
     const topics = new TopicRouter(host, bus, log);
     topics.start();
-    cron.start();
+    if (options.cron !== false) cron.start();
     if (options.buildWeb !== false) web.ensureBuilt();
 
     const clockSaver = demo
