@@ -139,3 +139,16 @@ export const WEAVER_METRICS = {
 } as const satisfies Record<string, MetricDefinition>;
 
 export type WeaverMetric = keyof typeof WEAVER_METRICS;
+
+/**
+ * Series the OpenFaaS gateway itself exports (faas gateway/metrics): invocations by function and status
+ * code, invocation durations, invocations started, and replicas. Dashboards may use these beside Weaver's.
+ */
+export const OPENFAAS_GATEWAY_SERIES = [
+  'gateway_function_invocation_total',
+  'gateway_function_invocation_started',
+  'gateway_functions_seconds_bucket',
+  'gateway_functions_seconds_sum',
+  'gateway_functions_seconds_count',
+  'gateway_service_count',
+] as const;
