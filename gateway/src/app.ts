@@ -6,6 +6,7 @@
  * Whatever precedes `/api` in the path (`/function/gateway` on faasd) is ignored, so the same routes
  * answer at /api/… locally and at /function/gateway/api/… behind the OpenFaaS gateway.
  */
+import { metricsResponse } from '@weaver/shared/metrics';
 import { HttpError } from '@weaver/shared/runtime';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -111,6 +112,7 @@ export function createGateway(overrides: DepsOverrides = {}): Gateway {
     }),
   );
 
+  app.get('/metrics', (c) => metricsResponse(c.req.header('authorization')));
   for (const route of ROUTES) {
     const handle = toHonoHandler(route, deps, ROUTES);
     const guarded = route.auth !== false;
