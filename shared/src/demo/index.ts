@@ -1,1 +1,2 @@
+export * from './ensure.ts';
 export * from './generator.ts';

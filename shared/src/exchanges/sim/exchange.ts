@@ -8,7 +8,8 @@
 import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { clock } from '../../clock/index.ts';
-import { db } from '../../db/client.ts';
+import { env } from '../../config/index.ts';
+import { connect, db } from '../../db/client.ts';
 import { DEMO_SEED, DEMO_SYMBOLS, type DemoMarket, demoMarket } from '../../demo/generator.ts';
 import {
   abs,
@@ -80,7 +81,7 @@ export const SimOptions = z.object({
   /** Symbols priced by the demo generator; others use stored bars only. */
   demoSymbols: z.array(SymbolSchema).default([...DEMO_SYMBOLS]),
   seed: z.number().int().default(DEMO_SEED),
-  /** Database; defaults to the process's pool, resolved at each call. */
+  /** Database; defaults to a small pool of the venue's own on DATABASE_URL (see `sql` below). */
   sql: z.custom<Sql>((v) => typeof v === 'function', { message: 'must be a postgres.js client' }).optional(),
 });
 export type SimOptions = z.input<typeof SimOptions>;
@@ -191,8 +192,29 @@ export class SimExchange implements ExchangeAdapter {
     };
   }
 
+  private pool: Sql | undefined;
+
+  /**
+   * The venue's own small pool: callers hold a connection of the process pool in a transaction while
+   * they submit (claim-then-submit), so a venue drawing from that same pool could wait forever for a
+   * connection its callers hold. A real venue is another process; this keeps it one in effect.
+   */
   private get sql(): Sql {
-    return this.opts.sql ?? db();
+    if (this.opts.sql) return this.opts.sql;
+    if (!this.pool) {
+      const url = env().DATABASE_URL;
+      this.pool = url ? connect(url, { max: 2 }) : db();
+      this.ownsPool = Boolean(url);
+    }
+    return this.pool;
+  }
+
+  private ownsPool = false;
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool && this.ownsPool) await pool.end({ timeout: 5 });
   }
 
   /** Runs `fn` holding the account's lock, after catching open orders up with the stored bars. */

@@ -1,0 +1,178 @@
+/**
+ * A person's controls over live trading, for the API: close a position, cancel an order, and the kill
+ * switch (halt = record the halt + cancel open orders, optionally flatten; resume clears it).
+ */
+import { createHash } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { clock } from '../clock/index.ts';
+import {
+  clearHalts,
+  getOrder,
+  getPosition,
+  getStrategy,
+  listPositions,
+  lockOrder,
+  openOrders,
+  recordHalt,
+  updateOrder,
+} from '../db/index.ts';
+import { getExchange } from '../exchanges/configured.ts';
+import { ExchangeError } from '../exchanges/index.ts';
+import { abs, isNegative, isZero } from '../money/index.ts';
+import { GLOBAL_SCOPE, strategyScope } from '../risk/index.ts';
+import { conflict, notFound } from '../runtime/errors.ts';
+import type { Order, TradingHalt } from '../schemas/index.ts';
+import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
+import { exchangeOf } from './fetch-bars.ts';
+import { type ManualOrderResult, placeManualOrder } from './place-orders.ts';
+import { announceOrder, refreshOrder } from './record-trades.ts';
+import { announceHalt } from './risk-events.ts';
+
+/**
+ * Closes a book's position with a market order. The client order id derives from the position's state,
+ * so a double click (or a retried request) closes once.
+ */
+export async function closePosition(
+  ctx: PipelineContext,
+  strategy: string,
+  symbol: string,
+): Promise<ManualOrderResult> {
+  const position = await getPosition(ctx.sql, strategy, symbol);
+  if (!position || isZero(position.qty))
+    throw conflict(`${strategy} has no open position in ${symbol}`, { symbol: 'no open position' });
+  const config = strategy === 'manual' ? null : await getStrategy(ctx.sql, strategy);
+  const key = `${strategy}|${symbol}|${position.qty}|${position.updatedAt}`;
+  const clientOrderId = `wv-c${createHash('sha256').update(key).digest('hex').slice(0, 28)}`;
+  return placeManualOrder(ctx, {
+    strategy,
+    exchange: config ? exchangeOf(config) : undefined,
+    symbol,
+    side: isNegative(position.qty) ? 'buy' : 'sell',
+    type: 'market',
+    timeInForce: (await getExchange(config ? exchangeOf(config) : undefined)).capabilities.alwaysOpen
+      ? 'gtc'
+      : 'day',
+    qty: abs(position.qty),
+    clientOrderId,
+  });
+}
+
+/** Cancels one of our orders at its exchange and returns it as stored afterwards. */
+export async function cancelOrder(ctx: PipelineContext, orderId: number): Promise<Order> {
+  const order = await getOrder(ctx.sql, orderId);
+  if (!order) throw notFound(`order ${orderId}`, 'orderId');
+  if (['filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed'].includes(order.status)) {
+    throw conflict(`order ${orderId} is already ${order.status}`, { orderId: `already ${order.status}` });
+  }
+  const exchange = await getExchange(order.exchange);
+  if (order.status === 'pending_submit') {
+    // Never confirmed: cancel it at the exchange if it got there, else withdraw the claim here.
+    const canceled = (await ctx.sql.begin(async (txRaw) => {
+      const tx = txRaw as unknown as Sql;
+      const row = await lockOrder(tx, orderId);
+      if (row?.status !== 'pending_submit') return null;
+      const ex = await exchange.getOrderByClientId(row.clientOrderId);
+      if (ex) {
+        await exchange.cancelOrder(ex.id);
+        return updateOrder(tx, orderId, { status: 'pending_cancel', exchangeOrderId: ex.id });
+      }
+      return updateOrder(tx, orderId, {
+        status: 'canceled',
+        errorMessage: 'canceled before it was submitted',
+      });
+    })) as Order | null;
+    if (canceled) await announceOrder(ctx, canceled);
+    return (await refreshOrder(ctx, orderId)) ?? order;
+  }
+  try {
+    if (!order.exchangeOrderId) throw new ExchangeError('not_found', 'order has no exchange id', 404);
+    await exchange.cancelOrder(order.exchangeOrderId);
+  } catch (e) {
+    // Filled or canceled meanwhile: record what the exchange says and report the conflict.
+    const after = await refreshOrder(ctx, orderId);
+    if (e instanceof ExchangeError && (e.code === 'invalid_order' || e.code === 'not_found')) {
+      throw conflict(`order ${orderId} cannot be canceled: ${e.message}`, {
+        orderId: after?.status ?? 'not cancelable',
+      });
+    }
+    throw e;
+  }
+  const after = (await refreshOrder(ctx, orderId)) ?? order;
+  if (after.status !== order.status) await announceOrder(ctx, after);
+  return after;
+}
+
+export interface HaltInput {
+  /** 'global' (default) or 'strategy:<name>'. */
+  scope?: string;
+  reason: string;
+  /** Also close every open position in scope. */
+  flatten?: boolean;
+  /** ISO instant the halt lapses; absent = until resumed. */
+  until?: string | null;
+}
+
+export interface HaltResult {
+  halt: TradingHalt;
+  created: boolean;
+  canceled: number[];
+  closing: ManualOrderResult[];
+  errors: string[];
+}
+
+/** The kill switch: records the halt, publishes risk.halted, cancels open orders, optionally flattens. */
+export async function haltTrading(ctx: PipelineContext, input: HaltInput): Promise<HaltResult> {
+  const scope = input.scope ?? GLOBAL_SCOPE;
+  const strategy = scope.startsWith('strategy:') ? scope.slice('strategy:'.length) : null;
+  if (scope !== GLOBAL_SCOPE && !(strategy && (await getStrategy(ctx.sql, strategy)))) {
+    throw notFound(`scope "${scope}"`, 'scope');
+  }
+  const { halt, created } = await recordHalt(ctx.sql, {
+    scope,
+    reason: input.reason,
+    until: input.until ?? null,
+    now: new Date(clock().now()).toISOString(),
+  });
+  if (created) await announceHalt(ctx, halt);
+  const errors: string[] = [];
+  const canceled: number[] = [];
+  for (const o of await openOrders(ctx.sql, strategy ? { strategy } : {})) {
+    try {
+      await cancelOrder(ctx, o.id);
+      canceled.push(o.id);
+    } catch (e) {
+      errors.push(`order ${o.id}: ${errorMessage(e)}`);
+    }
+  }
+  const closing: ManualOrderResult[] = [];
+  if (input.flatten) {
+    for (const p of await listPositions(ctx.sql, { strategy: strategy ?? undefined, open: true })) {
+      try {
+        closing.push(await closePosition(ctx, p.strategy, p.symbol));
+      } catch (e) {
+        errors.push(`position ${p.strategy}/${p.symbol}: ${errorMessage(e)}`);
+      }
+    }
+  }
+  if (errors.length) logOf(ctx).warn({ scope, errors }, 'halt finished with errors');
+  return { halt, created, canceled, closing, errors };
+}
+
+/** Lifts the halts of a scope; publishes risk.resumed when one was in force. */
+export async function resumeTrading(
+  ctx: PipelineContext,
+  scope: string = GLOBAL_SCOPE,
+): Promise<TradingHalt[]> {
+  const cleared = await clearHalts(ctx.sql, scope, new Date(clock().now()).toISOString());
+  if (cleared.length > 0) {
+    await publish(
+      ctx,
+      'risk.resumed',
+      { scope },
+      `risk.resumed:${scope}:${cleared.map((h) => h.id).join(',')}`,
+    );
+  }
+  return cleared;
+}
+
+export { strategyScope };

@@ -1,0 +1,238 @@
+/**
+ * generate-signals: every enabled strategy sees each stored bar once, in time order.
+ *
+ * Per (strategy, symbol) a cursor remembers the last bar evaluated. A run builds a fresh instance,
+ * replays a lookback of bars up to the cursor (at least twice the warm-up, decisions discarded) so its
+ * state is what it would be had it run through all history, then evaluates every newer bar — exactly
+ * what the backtester does, so live and backtest decide alike. A series seen for the first time is
+ * evaluated on its newest bar only: history is the backtester's, not a reason to trade now.
+ *
+ * One strategy's failure (unknown module, bad params, a throwing or malformed strategy) is reported with
+ * its name and reason and never stops the others; its cursor stays put, so it is retried next run.
+ */
+import type { Sql } from 'postgres';
+import { type BarSeries, emptySeries } from '../bars/index.ts';
+import {
+  advanceCursor,
+  getCursors,
+  insertSignals,
+  latestBarTime,
+  listStrategies,
+  loadSeries,
+  type NewSignal,
+} from '../db/index.ts';
+import { notFound } from '../runtime/errors.ts';
+import type { Signal, StrategyConfig } from '../schemas/index.ts';
+import { type BarView, BUY, loadStrategy, SELL, type StrategyModule } from '../strategies/index.ts';
+import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
+import { exchangeOf } from './fetch-bars.ts';
+import type { GenerateSignalsInput } from './inputs.ts';
+
+/** Most bars one run evaluates per series; a longer backlog is worked off over several runs. */
+export const MAX_EVALUATE_BARS = 10_000;
+
+/** Bars replayed before the first evaluated one: enough for any indicator to settle. */
+export const lookbackFor = (warmup: number): number => Math.max(2 * warmup, warmup + 10);
+
+export interface StrategyRunResult {
+  name: string;
+  status: 'ok' | 'error';
+  /** Bars evaluated (after the replay). */
+  evaluated: number;
+  signals: number;
+  reason?: string;
+}
+
+export interface GenerateSignalsResult {
+  strategies: StrategyRunResult[];
+  signalIds: number[];
+}
+
+export class StrategyError extends Error {
+  constructor(
+    readonly strategy: string,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'StrategyError';
+  }
+}
+
+function concat(a: BarSeries, b: BarSeries): BarSeries {
+  const s = emptySeries(a.symbol, a.timeframe, a.length + b.length);
+  for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) {
+    s[k].set(a[k], 0);
+    s[k].set(b[k], a.length);
+  }
+  return s;
+}
+
+/** Validates params and warm-up; a problem is a StrategyError naming the field. */
+function prepare(strategy: StrategyConfig, module: StrategyModule): { params: unknown; warmup: number } {
+  const parsed = module.params.safeParse(strategy.params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StrategyError(strategy.name, `params.${issue.path.join('.')}: ${issue.message}`);
+  }
+  const warmup = module.warmup(parsed.data);
+  if (!Number.isInteger(warmup) || warmup < 0) {
+    throw new StrategyError(strategy.name, `warmup() returned ${warmup}, not a non-negative integer`);
+  }
+  return { params: parsed.data, warmup };
+}
+
+/** Evaluates one symbol's new bars; returns the signals and the last bar evaluated (or null). */
+async function evaluateSymbol(
+  tx: Sql,
+  strategy: StrategyConfig,
+  module: StrategyModule,
+  params: unknown,
+  warmup: number,
+  symbol: string,
+  cursor: number | undefined,
+): Promise<{ signals: NewSignal[]; last: number | null; evaluated: number }> {
+  const tf = strategy.timeframe;
+  const newest = await latestBarTime(tx, symbol, tf);
+  if (newest === null || (cursor !== undefined && newest <= cursor))
+    return { signals: [], last: null, evaluated: 0 };
+  const fresh =
+    cursor === undefined
+      ? await loadSeries(tx, { symbol, timeframe: tf, from: newest, to: newest })
+      : await loadSeries(tx, { symbol, timeframe: tf, from: cursor + 1, limit: MAX_EVALUATE_BARS });
+  if (fresh.length === 0) return { signals: [], last: null, evaluated: 0 };
+  const replay = await loadSeries(tx, {
+    symbol,
+    timeframe: tf,
+    to: fresh.time[0] - 1,
+    limit: lookbackFor(warmup),
+  });
+  const series = concat(replay, fresh);
+  let instance: ReturnType<StrategyModule['create']>;
+  try {
+    instance = module.create(params as never);
+  } catch (e) {
+    throw new StrategyError(strategy.name, `create() threw: ${errorMessage(e)}`);
+  }
+  if (!instance || typeof instance.next !== 'function') {
+    throw new StrategyError(strategy.name, 'create() did not return an object with next(bar)');
+  }
+  const view: BarView = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  const signals: NewSignal[] = [];
+  for (let i = 0; i < series.length; i++) {
+    view.time = series.time[i];
+    view.open = series.open[i];
+    view.high = series.high[i];
+    view.low = series.low[i];
+    view.close = series.close[i];
+    view.volume = series.volume[i];
+    let d: unknown;
+    try {
+      d = instance.next(view);
+    } catch (e) {
+      throw new StrategyError(
+        strategy.name,
+        `next() threw on ${symbol} at ${new Date(view.time).toISOString()}: ${errorMessage(e)}`,
+      );
+    }
+    if (d !== BUY && d !== SELL && d !== 0) {
+      throw new StrategyError(
+        strategy.name,
+        `next() returned ${String(d)} on ${symbol}; expected -1, 0 or 1`,
+      );
+    }
+    if (i < replay.length || d === 0) continue;
+    signals.push({
+      strategy: strategy.name,
+      symbol,
+      timeframe: tf,
+      barTime: view.time,
+      side: d === BUY ? 'buy' : 'sell',
+      price: view.close,
+      reason: `${module.name}: ${d === BUY ? 'buy' : 'sell'} at close ${view.close}`,
+    });
+  }
+  return { signals, last: fresh.time[fresh.length - 1], evaluated: fresh.length };
+}
+
+/** Runs one strategy over its symbols in one transaction, holding its lock (concurrent runs queue). */
+async function runStrategy(
+  ctx: PipelineContext,
+  strategy: StrategyConfig,
+  load: (name: string) => Promise<StrategyModule>,
+  onlySymbols: ReadonlySet<string> | null,
+): Promise<{ result: StrategyRunResult; created: Signal[] }> {
+  let module: StrategyModule;
+  try {
+    module = await load(strategy.module);
+  } catch (e) {
+    throw new StrategyError(strategy.name, errorMessage(e));
+  }
+  const { params, warmup } = prepare(strategy, module);
+  return (await ctx.sql.begin(async (txRaw) => {
+    const tx = txRaw as unknown as Sql;
+    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`signals:${strategy.name}`}, 0))`;
+    const cursors = await getCursors(tx, strategy.id);
+    const pending: NewSignal[] = [];
+    let evaluated = 0;
+    for (const symbol of strategy.symbols) {
+      if (onlySymbols && !onlySymbols.has(symbol)) continue;
+      const r = await evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol));
+      evaluated += r.evaluated;
+      pending.push(...r.signals);
+      if (r.last !== null) await advanceCursor(tx, strategy.id, symbol, r.last);
+    }
+    const created = await insertSignals(tx, pending);
+    return { result: { name: strategy.name, status: 'ok', evaluated, signals: created.length }, created };
+  })) as { result: StrategyRunResult; created: Signal[] };
+}
+
+export interface GenerateSignalsOptions {
+  /** How a module is found by name; the registry's loadStrategy unless a caller supplies its own. */
+  loadStrategy?: (name: string) => Promise<StrategyModule>;
+}
+
+export async function generateSignals(
+  ctx: PipelineContext,
+  input: GenerateSignalsInput = {},
+  options: GenerateSignalsOptions = {},
+): Promise<GenerateSignalsResult> {
+  const log = logOf(ctx);
+  const load = options.loadStrategy ?? loadStrategy;
+  const enabled = await listStrategies(ctx.sql, { enabled: true });
+  if (input.strategies) {
+    const all = new Set((await listStrategies(ctx.sql)).map((s) => s.name));
+    const i = input.strategies.findIndex((n) => !all.has(n));
+    if (i >= 0) throw notFound(`strategy "${input.strategies[i]}"`, `strategies.${i}`);
+  }
+  const onlySymbols = input.symbols ? new Set(input.symbols) : null;
+  const chosen = enabled.filter(
+    (s) =>
+      (!input.strategies || input.strategies.includes(s.name)) &&
+      (!input.timeframe || s.timeframe === input.timeframe) &&
+      (!input.exchange || exchangeOf(s) === input.exchange) &&
+      (!onlySymbols || s.symbols.some((sym) => onlySymbols.has(sym))),
+  );
+  const results: StrategyRunResult[] = [];
+  const created: Signal[] = [];
+  for (const strategy of chosen) {
+    try {
+      const r = await runStrategy(ctx, strategy, load, onlySymbols);
+      results.push(r.result);
+      created.push(...r.created);
+    } catch (e) {
+      const reason = errorMessage(e);
+      log.warn({ strategy: strategy.name, err: reason }, 'strategy skipped');
+      results.push({ name: strategy.name, status: 'error', evaluated: 0, signals: 0, reason });
+    }
+  }
+  const signalIds = created.map((s) => s.id).sort((a, b) => a - b);
+  if (signalIds.length > 0) {
+    await publish(
+      ctx,
+      'signals.created',
+      { signalIds },
+      `signals.created:${signalIds[0]}-${signalIds[signalIds.length - 1]}:${signalIds.length}`,
+    );
+  }
+  return { strategies: results, signalIds };
+}

@@ -1,0 +1,554 @@
+/**
+ * place-order: signals (or a person) → orders at the exchange, never twice.
+ *
+ * Every order has a deterministic client_order_id. Placing one is claim-then-submit:
+ *   1. under the risk lock: if no row has the id, run the risk checks and INSERT it as `pending_submit`
+ *      (ON CONFLICT DO NOTHING) — the claim;
+ *   2. in a second transaction, lock the row FOR UPDATE SKIP LOCKED (a concurrent worker holding it is
+ *      already submitting: this one stops), and if this worker did not create the row — a redelivery, a
+ *      restart after a crash — look the id up at the exchange before submitting;
+ *   3. submit, store the exchange's id and status (+ history) and mark the signal, then commit.
+ * A crash between 1 and 3 leaves `pending_submit`, which the next delivery or the reconcile sweep resumes
+ * through the same lookup-first path. Exchange refusals become the row's error_code / error_message.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { clock } from '../clock/index.ts';
+import {
+  claimOrder,
+  countOpenOrders,
+  getOrderByClientId,
+  getPosition,
+  getSignals,
+  getStrategy,
+  latestBarTime,
+  lockOrder,
+  markSignal,
+  type NewOrder,
+  openOrders,
+  updateOrder,
+} from '../db/index.ts';
+import { defaultExchangeName, getExchange } from '../exchanges/configured.ts';
+import { type ExchangeAdapter, ExchangeError, type ExchangeOrder } from '../exchanges/index.ts';
+import {
+  abs,
+  add,
+  div,
+  fromNumber,
+  isNegative,
+  isPositive,
+  isZero,
+  mul,
+  neg,
+  roundDownToStep,
+  sub,
+  sum,
+} from '../money/index.ts';
+import { checkOrderRisk, loadRiskLimits, type RiskCode } from '../risk/index.ts';
+import { HttpError, notFound } from '../runtime/errors.ts';
+import {
+  type Order,
+  type OrderIntent,
+  type Side,
+  type Signal,
+  Sizing,
+  type StrategyConfig,
+  TIMEFRAMES,
+} from '../schemas/index.ts';
+import { errorMessage, logOf, type PipelineContext } from './context.ts';
+import { exchangeOf } from './fetch-bars.ts';
+import type { ManualOrder, PlaceOrderInput } from './inputs.ts';
+import { announceOrder, refreshOrder } from './record-trades.ts';
+import { haltForDailyLoss } from './risk-events.ts';
+
+/** 'wv-' + 29 hex digits of sha256(strategy|symbol|bar time|side): 32 characters, so Binance accepts it too. */
+export function clientOrderIdFor(strategy: string, symbol: string, barTime: string, side: Side): string {
+  const iso = new Date(barTime).toISOString();
+  return `wv-${createHash('sha256').update(`${strategy}|${symbol}|${iso}|${side}`).digest('hex').slice(0, 29)}`;
+}
+
+/** Random id for a manual order placed without an idempotency key. */
+export const manualClientOrderId = (): string => `wv-m${randomBytes(14).toString('hex')}`;
+
+/** Serialises risk check + claim across every worker: limits see each other's claims. */
+const RISK_LOCK = 0x7269736b;
+
+/** A pending_submit row older than this, unknown to the exchange, is abandoned rather than submitted late. */
+export const PENDING_SUBMIT_TTL_MS = 2 * 60_000;
+
+export type PlaceOutcome =
+  | 'ordered' // submitted now (or found at the exchange after a crash)
+  | 'exists' // an earlier run already placed it
+  | 'in_progress' // another worker holds the claim right now
+  | 'skipped' // nothing to do (stale signal, already positioned, disabled strategy, ...)
+  | 'rejected' // refused by a risk limit
+  | 'failed' // refused by the exchange
+  | 'retry'; // the exchange did not answer; the row waits for the next delivery or the reconcile sweep
+
+export interface PlaceResult {
+  signalId: number | null;
+  outcome: PlaceOutcome;
+  orderId?: number;
+  clientOrderId?: string;
+  status?: string;
+  reason?: string;
+  riskCode?: RiskCode;
+}
+
+// ---- sizing -------------------------------------------------------------------------------------
+
+/** The book's position plus what its open orders will still add or remove (signed). */
+export async function effectivePosition(sql: Sql, strategy: string, symbol: string): Promise<string> {
+  const position = await getPosition(sql, strategy, symbol);
+  const pending = (await openOrders(sql, { strategy, symbol }))
+    .filter((o) => o.qty !== null)
+    .map((o) => {
+      const rest = sub(o.qty!, o.filledQty);
+      return o.side === 'buy' ? rest : neg(rest);
+    });
+  return add(position?.qty ?? '0', sum(pending));
+}
+
+const lotStep = (exchange: ExchangeAdapter): string => (exchange.capabilities.fractional ? '0.000001' : '1');
+
+/** Units one entry trades under the strategy's sizing rule at `price`. */
+async function entryQty(sizing: Sizing, price: string, exchange: ExchangeAdapter): Promise<string> {
+  switch (sizing.type) {
+    case 'fixed_qty':
+      return sizing.qty;
+    case 'fixed_notional':
+      return roundDownToStep(div(sizing.notional, price), lotStep(exchange));
+    case 'percent_equity': {
+      const account = await exchange.getAccount();
+      const budget = mul(account.equity, fromNumber(sizing.percent / 100));
+      return roundDownToStep(div(budget, price), lotStep(exchange));
+    }
+  }
+}
+
+/**
+ * What a signal asks for given the book. BUY means "be long": cover a short (and, with shorting allowed,
+ * reverse), open when flat, nothing when already long. SELL means "be out": close a long; open (or
+ * reverse into) a short only when the strategy allows shorting.
+ */
+export async function sizeSignal(
+  signal: Signal,
+  strategy: StrategyConfig,
+  position: string,
+  exchange: ExchangeAdapter,
+): Promise<{ qty: string } | { skip: string }> {
+  const sizing = Sizing.safeParse(strategy.sizing);
+  if (!sizing.success) {
+    const issue = sizing.error.issues[0];
+    return { skip: `strategy sizing is invalid: sizing.${issue.path.join('.')}: ${issue.message}` };
+  }
+  const price = fromNumber(signal.price);
+  const entry = async (): Promise<string> => entryQty(sizing.data, price, exchange);
+  let qty: string;
+  if (signal.side === 'buy') {
+    if (isPositive(position)) return { skip: `already long ${position}` };
+    qty = isZero(position)
+      ? await entry()
+      : strategy.allowShort
+        ? add(abs(position), await entry())
+        : abs(position);
+  } else {
+    if (isNegative(position)) return { skip: `already short ${position}` };
+    if (isZero(position)) {
+      if (!strategy.allowShort) return { skip: 'no long position to sell (shorting not allowed)' };
+      qty = await entry();
+    } else {
+      qty = strategy.allowShort ? add(position, await entry()) : position;
+    }
+  }
+  if (!isPositive(qty)) return { skip: `order size rounds to zero (${sizing.data.type})` };
+  return { qty };
+}
+
+// ---- claim, risk, submit ------------------------------------------------------------------------
+
+interface Claim {
+  intent: NewOrder;
+  referencePrice: string;
+  /** The book's position including open orders, for the risk check. */
+  position: string;
+}
+
+type ClaimResult =
+  | { kind: 'claimed'; order: Order; created: boolean }
+  | { kind: 'rejected'; code: RiskCode; reason: string };
+
+async function claimWithRisk(ctx: PipelineContext, c: Claim): Promise<ClaimResult> {
+  const now = clock().now();
+  const result = (await ctx.sql.begin(async (txRaw) => {
+    const tx = txRaw as unknown as Sql;
+    await tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`;
+    const existing = await getOrderByClientId(tx, c.intent.clientOrderId);
+    if (existing) return { kind: 'claimed', order: existing, created: false, breach: null };
+    const check = await checkOrderRisk(tx, await loadRiskLimits(tx), {
+      strategy: c.intent.strategy,
+      symbol: c.intent.symbol,
+      side: c.intent.side,
+      qty: c.intent.qty ?? div(c.intent.notional!, c.referencePrice),
+      price: c.referencePrice,
+      position: c.position,
+      now,
+      openOrders: await countOpenOrders(tx),
+    });
+    if (!check.verdict.ok)
+      return {
+        kind: 'rejected',
+        code: check.verdict.code,
+        reason: check.verdict.reason,
+        breach: check.breach,
+      };
+    const claimed = await claimOrder(tx, c.intent);
+    return { kind: 'claimed', order: claimed.order, created: claimed.created, breach: null };
+  })) as ClaimResult & { breach: Parameters<typeof haltForDailyLoss>[1] | null };
+  if (result.breach) await haltForDailyLoss(ctx, result.breach);
+  return result;
+}
+
+function intentOf(o: Order, referencePrice: string | undefined): OrderIntent {
+  return {
+    clientOrderId: o.clientOrderId,
+    strategy: o.strategy,
+    signalId: o.signalId,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    qty: o.qty ?? undefined,
+    notional: o.notional ?? undefined,
+    limitPrice: o.limitPrice ?? undefined,
+    stopPrice: o.stopPrice ?? undefined,
+    trailPercent: o.trailPercent ?? undefined,
+    referencePrice,
+  };
+}
+
+interface SubmitResult {
+  outcome: PlaceOutcome;
+  order: Order | null;
+  reason?: string;
+  /** The exchange reported fills already: book them now. */
+  hasFills?: boolean;
+}
+
+/**
+ * Step 2–3 of claim-then-submit. `created` is whether this worker inserted the row; if not, the exchange
+ * is asked for the id first. `beforeSubmit` may veto a late submission (a signal gone stale meanwhile).
+ */
+async function submitClaimed(
+  ctx: PipelineContext,
+  orderId: number,
+  created: boolean,
+  referencePrice: string | undefined,
+  beforeSubmit?: (order: Order) => Promise<string | null>,
+): Promise<SubmitResult> {
+  const log = logOf(ctx);
+  return (await ctx.sql.begin(async (txRaw) => {
+    const tx = txRaw as unknown as Sql;
+    const row = await lockOrder(tx, orderId);
+    if (!row) return { outcome: 'in_progress', order: null };
+    if (row.status !== 'pending_submit') {
+      if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
+      return { outcome: 'exists', order: row };
+    }
+    const exchange = await getExchange(row.exchange);
+    let ex: ExchangeOrder | null = created ? null : await exchange.getOrderByClientId(row.clientOrderId);
+    if (!ex) {
+      const veto = beforeSubmit ? await beforeSubmit(row) : null;
+      if (veto) {
+        const failed = await updateOrder(tx, row.id, {
+          status: 'failed',
+          errorCode: 'abandoned',
+          errorMessage: veto,
+        });
+        if (row.signalId !== null) await markSignal(tx, row.signalId, 'skipped', veto, { force: true });
+        return { outcome: 'skipped', order: failed, reason: veto };
+      }
+      try {
+        ex = await exchange.submitOrder(intentOf(row, referencePrice));
+      } catch (e) {
+        if (e instanceof ExchangeError && e.code === 'duplicate_client_order_id') {
+          ex = await exchange.getOrderByClientId(row.clientOrderId);
+        }
+        if (!ex) {
+          const code = e instanceof ExchangeError ? e.code : 'unknown';
+          const message = errorMessage(e);
+          if (e instanceof ExchangeError && e.retryable) {
+            // The exchange may or may not have it: keep the claim; the next attempt looks it up first.
+            log.warn({ orderId: row.id, code, err: message }, 'submit not confirmed; will retry');
+            const kept = await updateOrder(tx, row.id, {
+              status: 'pending_submit',
+              errorCode: code,
+              errorMessage: message,
+            });
+            return { outcome: 'retry', order: kept, reason: message };
+          }
+          const failed = await updateOrder(tx, row.id, {
+            status: 'failed',
+            errorCode: code,
+            errorMessage: message,
+            detail: { code, message, httpStatus: e instanceof ExchangeError ? (e.status ?? null) : null },
+          });
+          if (row.signalId !== null) {
+            await markSignal(tx, row.signalId, 'rejected', `exchange refused: ${code}: ${message}`, {
+              force: true,
+            });
+          }
+          return { outcome: 'failed', order: failed, reason: `${code}: ${message}` };
+        }
+      }
+    }
+    const hasFills = !isZero(ex.filledQty);
+    // Fills are booked by recordTrades, which moves the status along with them; until then a filled
+    // order reads as accepted so it is never final without its fills.
+    const status = hasFills ? 'accepted' : ex.status;
+    const stored = await updateOrder(tx, row.id, {
+      status,
+      exchangeOrderId: ex.id,
+      submittedAt: ex.submittedAt,
+      errorCode: null,
+      errorMessage: null,
+      detail: { exchangeStatus: ex.status, exchangeOrderId: ex.id, recovered: !created },
+    });
+    if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
+    return { outcome: 'ordered', order: stored, hasFills };
+  })) as SubmitResult;
+}
+
+async function finishSubmit(ctx: PipelineContext, r: SubmitResult): Promise<Order | null> {
+  if (!r.order) return null;
+  if (r.outcome === 'ordered' || r.outcome === 'failed' || r.outcome === 'skipped')
+    await announceOrder(ctx, r.order);
+  if (r.hasFills) return refreshOrder(ctx, r.order.id);
+  return r.order;
+}
+
+// ---- signals ------------------------------------------------------------------------------------
+
+async function staleReason(sql: Sql, signal: Signal): Promise<string | null> {
+  const newest = await latestBarTime(sql, signal.symbol, signal.timeframe);
+  if (newest === null || newest === Date.parse(signal.barTime)) return null;
+  return `stale: a newer bar (${new Date(newest).toISOString()}) exists`;
+}
+
+async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceResult> {
+  const base = { signalId: signal.id };
+  const strategy = await getStrategy(ctx.sql, signal.strategy);
+  const exchangeName = strategy ? exchangeOf(strategy) : defaultExchangeName();
+  const clientOrderId = clientOrderIdFor(signal.strategy, signal.symbol, signal.barTime, signal.side);
+  const price = fromNumber(signal.price);
+  const stillFresh = async (): Promise<string | null> => staleReason(ctx.sql, signal);
+
+  const existing = await getOrderByClientId(ctx.sql, clientOrderId);
+  if (existing) {
+    // Redelivery or restart: never decide again, only finish what the claim started.
+    const r = await submitClaimed(ctx, existing.id, false, price, stillFresh);
+    const order = await finishSubmit(ctx, r);
+    return {
+      ...base,
+      outcome: r.outcome,
+      orderId: existing.id,
+      clientOrderId,
+      status: order?.status,
+      reason: r.reason,
+    };
+  }
+  if (signal.status !== 'new')
+    return { ...base, outcome: 'exists', reason: `signal already ${signal.status}` };
+
+  const skip = async (reason: string): Promise<PlaceResult> => {
+    await markSignal(ctx.sql, signal.id, 'skipped', reason);
+    return { ...base, outcome: 'skipped', reason };
+  };
+  if (!strategy) return skip('strategy no longer exists');
+  if (!strategy.enabled) return skip('strategy is disabled');
+  const stale = await stillFresh();
+  if (stale) return skip(stale);
+
+  const exchange = await getExchange(exchangeName);
+  const position = await effectivePosition(ctx.sql, strategy.name, signal.symbol);
+  const sized = await sizeSignal(signal, strategy, position, exchange);
+  if ('skip' in sized) return skip(sized.skip);
+
+  const claim = await claimWithRisk(ctx, {
+    intent: {
+      clientOrderId,
+      exchange: exchangeName,
+      strategy: strategy.name,
+      signalId: signal.id,
+      symbol: signal.symbol,
+      side: signal.side,
+      type: 'market',
+      timeInForce: exchange.capabilities.alwaysOpen ? 'gtc' : 'day',
+      qty: sized.qty,
+    },
+    referencePrice: price,
+    position,
+  });
+  if (claim.kind === 'rejected') {
+    await markSignal(ctx.sql, signal.id, 'rejected', claim.reason);
+    return { ...base, outcome: 'rejected', reason: claim.reason, riskCode: claim.code };
+  }
+  const r = await submitClaimed(
+    ctx,
+    claim.order.id,
+    claim.created,
+    price,
+    claim.created ? undefined : stillFresh,
+  );
+  const order = await finishSubmit(ctx, r);
+  return {
+    ...base,
+    outcome: r.outcome,
+    orderId: claim.order.id,
+    clientOrderId,
+    status: order?.status,
+    reason: r.reason,
+  };
+}
+
+/** place-order for signals: each handled on its own; one failure never stops the batch. */
+export async function placeSignalOrders(
+  ctx: PipelineContext,
+  signalIds: readonly number[],
+): Promise<PlaceResult[]> {
+  const signals = await getSignals(ctx.sql, signalIds);
+  const found = new Set(signals.map((s) => s.id));
+  const missing = signalIds.findIndex((id) => !found.has(id));
+  if (missing >= 0) throw notFound(`signal ${signalIds[missing]}`, `signalIds.${missing}`);
+  const out: PlaceResult[] = [];
+  for (const signal of signals) {
+    try {
+      out.push(await placeSignal(ctx, signal));
+    } catch (e) {
+      logOf(ctx).error({ signalId: signal.id, err: errorMessage(e) }, 'placing order for signal failed');
+      out.push({ signalId: signal.id, outcome: 'retry', reason: errorMessage(e) });
+    }
+  }
+  return out;
+}
+
+// ---- manual orders ------------------------------------------------------------------------------
+
+/** The newest stored close of a symbol (any timeframe), or the exchange's latest 1Min bar. */
+async function lastPrice(sql: Sql, exchange: ExchangeAdapter, symbol: string): Promise<string | null> {
+  const [row] = await sql<{ close: number }[]>`
+    SELECT b.close FROM unnest(${sql.array([...TIMEFRAMES])}::text[]) AS tf(timeframe)
+    CROSS JOIN LATERAL (SELECT ts, close FROM bars WHERE symbol = ${symbol} AND timeframe = tf.timeframe ORDER BY ts DESC LIMIT 1) b
+    ORDER BY b.ts DESC LIMIT 1`;
+  if (row) return fromNumber(row.close);
+  const [latest] = await exchange.getLatestBars([symbol], '1Min').catch(() => []);
+  return latest ? fromNumber(latest.close) : null;
+}
+
+export interface ManualOrderResult {
+  outcome: PlaceOutcome;
+  order: Order | null;
+  reason?: string;
+}
+
+/**
+ * Places a person's order (the API's "buy/sell" and place-order over HTTP) through the same claim,
+ * risk checks and submit as signals. Answers 400 for a symbol the exchange does not list and 422 when
+ * a risk limit refuses it (nothing is written then).
+ */
+export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder): Promise<ManualOrderResult> {
+  const exchangeName = input.exchange ?? defaultExchangeName();
+  const exchange = await getExchange(exchangeName).catch((e: unknown) => {
+    throw new HttpError(400, 'invalid_input', `unknown exchange "${exchangeName}": ${errorMessage(e)}`, {
+      'order.exchange': 'unknown exchange',
+    });
+  });
+  if (!(await exchange.isTradable(input.symbol))) {
+    throw new HttpError(
+      400,
+      'invalid_input',
+      `invalid input: order.symbol: unknown symbol on ${exchangeName}`,
+      {
+        'order.symbol': `unknown symbol on ${exchangeName}`,
+      },
+    );
+  }
+  if (input.strategy !== 'manual' && !(await getStrategy(ctx.sql, input.strategy))) {
+    throw notFound(`strategy "${input.strategy}"`, 'order.strategy');
+  }
+  const referencePrice =
+    input.limitPrice ?? input.stopPrice ?? (await lastPrice(ctx.sql, exchange, input.symbol)) ?? undefined;
+  if (!referencePrice) {
+    throw new HttpError(422, 'no_price', `no price known for ${input.symbol} to check risk limits against`, {
+      'order.symbol': 'no price known',
+    });
+  }
+  const clientOrderId = input.clientOrderId ?? manualClientOrderId();
+  const position = await effectivePosition(ctx.sql, input.strategy, input.symbol);
+  const claim = await claimWithRisk(ctx, {
+    intent: {
+      clientOrderId,
+      exchange: exchangeName,
+      strategy: input.strategy,
+      signalId: null,
+      symbol: input.symbol,
+      side: input.side,
+      type: input.type,
+      timeInForce: input.timeInForce,
+      qty: input.qty ?? null,
+      notional: input.notional ?? null,
+      limitPrice: input.limitPrice ?? null,
+      stopPrice: input.stopPrice ?? null,
+      trailPercent: input.trailPercent ?? null,
+    },
+    referencePrice,
+    position,
+  });
+  if (claim.kind === 'rejected') {
+    throw new HttpError(422, claim.code, `refused by risk limits: ${claim.reason}`, { order: claim.reason });
+  }
+  if (!claim.created && claim.order.strategy !== input.strategy) {
+    throw new HttpError(409, 'conflict', `clientOrderId ${clientOrderId} belongs to another order`, {
+      'order.clientOrderId': 'already used',
+    });
+  }
+  const r = await submitClaimed(ctx, claim.order.id, claim.created, referencePrice, (o) =>
+    tooOld(ctx.sql, o),
+  );
+  const order = await finishSubmit(ctx, r);
+  return { outcome: r.outcome, order: order ?? claim.order, reason: r.reason };
+}
+
+/** place-order: `{ signalIds }` from signals.created (or HTTP), or `{ order }` for a manual order. */
+export async function placeOrders(
+  ctx: PipelineContext,
+  input: PlaceOrderInput,
+): Promise<{ results: PlaceResult[] } | ManualOrderResult> {
+  if (input.order) return placeManualOrder(ctx, input.order);
+  return { results: await placeSignalOrders(ctx, input.signalIds ?? []) };
+}
+
+/**
+ * A claim older than the TTL that never reached the exchange is abandoned, not submitted late. Measured
+ * by the database's wall clock, like the row's created_at: how long ago a person or a run asked, which an
+ * accelerated market clock must not stretch.
+ */
+async function tooOld(sql: Sql, o: Order): Promise<string | null> {
+  const [row] = await sql<{ old: boolean }[]>`
+    SELECT now() - created_at > ${PENDING_SUBMIT_TTL_MS} * interval '1 millisecond' AS old FROM orders WHERE id = ${o.id}`;
+  return row?.old ? `not submitted within ${PENDING_SUBMIT_TTL_MS / 1000}s of the claim; abandoned` : null;
+}
+
+/** Resumes an order left in pending_submit (reconcile): lookup first, submit only if still timely. */
+export async function resumePendingOrder(ctx: PipelineContext, order: Order): Promise<SubmitResult> {
+  const r = await submitClaimed(ctx, order.id, false, undefined, async (o) => {
+    if (o.signalId !== null) {
+      const [signal] = await getSignals(ctx.sql, [o.signalId]);
+      const stale = signal ? await staleReason(ctx.sql, signal) : 'signal no longer exists';
+      if (stale) return stale;
+    }
+    return tooOld(ctx.sql, o);
+  });
+  await finishSubmit(ctx, r);
+  return r;
+}

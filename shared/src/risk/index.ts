@@ -1,0 +1,171 @@
+/**
+ * Server-side risk checks, run by place-order under one lock before an order is claimed. Limits live in
+ * the `settings` row 'risk_limits' (validated with RiskLimits); an absent limit is no limit, a malformed
+ * setting refuses every opening order (fail closed) with the field named.
+ *
+ * Orders that only reduce a position (closing, or part of it) pass every check: they lower risk, and the
+ * kill switch's flatten and a halted strategy's exits must still be able to run.
+ */
+import type { Sql } from 'postgres';
+import { activeHalts, getSetting, lastLosingTradeAt, realizedPnlSince } from '../db/index.ts';
+import { abs, add, cmp, fromNumber, mul, neg, sub, sum } from '../money/index.ts';
+import { reduces } from '../pipeline/booking.ts';
+import { RiskLimits, type Side, TIMEFRAMES, type TradingHalt } from '../schemas/index.ts';
+
+export const RISK_LIMITS_KEY = 'risk_limits';
+export const GLOBAL_SCOPE = 'global';
+export const strategyScope = (strategy: string): string => `strategy:${strategy}`;
+
+export type RiskCode =
+  | 'risk_limits_invalid'
+  | 'trading_halted'
+  | 'daily_loss_limit'
+  | 'cooldown'
+  | 'max_open_orders'
+  | 'max_order_notional'
+  | 'max_position_notional';
+
+export type RiskVerdict = { ok: true } | { ok: false; code: RiskCode; reason: string };
+
+export type LoadedLimits = { ok: true; limits: RiskLimits } | { ok: false; reason: string };
+
+/** The limits in force: the settings row, validated. */
+export async function loadRiskLimits(sql: Sql): Promise<LoadedLimits> {
+  const raw = await getSetting(sql, RISK_LIMITS_KEY);
+  if (raw === null) return { ok: true, limits: {} };
+  const parsed = RiskLimits.safeParse(raw);
+  if (parsed.success) return { ok: true, limits: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, reason: `risk_limits.${issue.path.join('.')}: ${issue.message}` };
+}
+
+const DAY_MS = 86_400_000;
+export const utcDayStart = (now: number): number => Math.floor(now / DAY_MS) * DAY_MS;
+
+/**
+ * Today's P&L across every book: trades realised since UTC midnight plus the open positions marked to
+ * the newest stored close. Counting a position's whole unrealised result (not only today's move) is the
+ * conservative reading of "loss for the day": it can only halt earlier, never later.
+ */
+export async function dayPnl(sql: Sql, now: number): Promise<string> {
+  const realized = await realizedPnlSince(sql, new Date(utcDayStart(now)).toISOString());
+  const rows = await sql<{ qty: string; avg_price: string; close: number | null }[]>`
+    SELECT p.qty, p.avg_price, last.close
+    FROM positions p
+    LEFT JOIN LATERAL (
+      SELECT b.close FROM unnest(${sql.array([...TIMEFRAMES])}::text[]) AS tf(timeframe)
+      CROSS JOIN LATERAL (
+        SELECT ts, close FROM bars WHERE bars.symbol = p.symbol AND bars.timeframe = tf.timeframe
+        ORDER BY ts DESC LIMIT 1
+      ) b
+      ORDER BY b.ts DESC LIMIT 1
+    ) last ON true
+    WHERE p.qty <> 0`;
+  const unrealized = sum(
+    rows.filter((r) => r.close !== null).map((r) => mul(r.qty, sub(fromNumber(r.close!), r.avg_price))),
+  );
+  return add(realized, unrealized);
+}
+
+export interface DailyLossBreach {
+  pnl: string;
+  limit: string;
+  until: string;
+}
+
+/** Whether today's loss reached the limit; the halt it calls for lasts until the next UTC midnight. */
+export async function dailyLossBreach(
+  sql: Sql,
+  limits: RiskLimits,
+  now: number,
+): Promise<DailyLossBreach | null> {
+  if (!limits.dailyLossLimit) return null;
+  const pnl = await dayPnl(sql, now);
+  if (cmp(pnl, neg(limits.dailyLossLimit)) > 0) return null;
+  return { pnl, limit: limits.dailyLossLimit, until: new Date(utcDayStart(now) + DAY_MS).toISOString() };
+}
+
+export interface OrderRiskInput {
+  strategy: string;
+  symbol: string;
+  side: Side;
+  qty: string;
+  /** Reference price for notional checks (the signal bar's close, a limit, or the latest close). */
+  price: string;
+  /** The book's position including its open orders' remaining quantity (signed). */
+  position: string;
+  now: number;
+  /** Orders not yet final, across every book (place-order's pending claims included). */
+  openOrders: number;
+}
+
+export interface RiskCheck {
+  verdict: RiskVerdict;
+  /** Set when this check found the daily loss limit breached: the caller records and publishes the halt. */
+  breach: DailyLossBreach | null;
+  halts: TradingHalt[];
+}
+
+/** Runs every limit against one intended order. Cheap checks first; the P&L query only when needed. */
+export async function checkOrderRisk(sql: Sql, loaded: LoadedLimits, o: OrderRiskInput): Promise<RiskCheck> {
+  const signed = o.side === 'buy' ? o.qty : neg(o.qty);
+  const pass: RiskCheck = { verdict: { ok: true }, breach: null, halts: [] };
+  if (reduces(o.position, signed)) return pass;
+  if (!loaded.ok)
+    return { ...pass, verdict: { ok: false, code: 'risk_limits_invalid', reason: loaded.reason } };
+  const limits = loaded.limits;
+  const nowIso = new Date(o.now).toISOString();
+
+  const halts = await activeHalts(sql, nowIso, [GLOBAL_SCOPE, strategyScope(o.strategy)]);
+  if (halts.length > 0) {
+    const h = halts[0];
+    return {
+      verdict: { ok: false, code: 'trading_halted', reason: `trading halted (${h.scope}): ${h.reason}` },
+      breach: null,
+      halts,
+    };
+  }
+  if (limits.maxOrderNotional) {
+    const notional = mul(o.qty, o.price);
+    if (cmp(notional, limits.maxOrderNotional) > 0) {
+      return fail('max_order_notional', `order notional ${notional} exceeds max ${limits.maxOrderNotional}`);
+    }
+  }
+  if (limits.maxPositionNotional) {
+    const after = abs(mul(add(o.position, signed), o.price));
+    if (cmp(after, limits.maxPositionNotional) > 0) {
+      return fail(
+        'max_position_notional',
+        `position notional would be ${after}, max ${limits.maxPositionNotional}`,
+      );
+    }
+  }
+  if (limits.maxOpenOrders !== undefined && o.openOrders >= limits.maxOpenOrders) {
+    return fail('max_open_orders', `${o.openOrders} orders are open, max ${limits.maxOpenOrders}`);
+  }
+  if (limits.cooldownMinutesAfterLoss) {
+    const lastLoss = await lastLosingTradeAt(sql, o.strategy);
+    if (lastLoss) {
+      const until = Date.parse(lastLoss) + limits.cooldownMinutesAfterLoss * 60_000;
+      if (o.now < until) {
+        return fail('cooldown', `cool-down after a losing trade until ${new Date(until).toISOString()}`);
+      }
+    }
+  }
+  const breach = await dailyLossBreach(sql, limits, o.now);
+  if (breach) {
+    return {
+      verdict: { ok: false, code: 'daily_loss_limit', reason: dailyLossReason(breach) },
+      breach,
+      halts: [],
+    };
+  }
+  return pass;
+}
+
+export const dailyLossReason = (b: DailyLossBreach): string =>
+  `daily loss limit: day P&L ${b.pnl} reached -${b.limit}; new orders halted until ${b.until}`;
+
+function fail(code: RiskCode, reason: string): RiskCheck {
+  return { verdict: { ok: false, code, reason }, breach: null, halts: [] };
+}
