@@ -9,6 +9,7 @@ import { EnvSchema } from '@weaver/shared/config';
 import { EVENT_TYPES } from '@weaver/shared/schemas';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { GatewayEnvSchema } from '../../gateway/src/config.ts';
 import { nextFire, realTimeAt } from '../src/runner/cron.ts';
 import { CRON_TOPIC, loadStack, parseBytes, parseDuration, StackError } from '../src/runner/stack.ts';
 import { REPO_ROOT } from './helpers.ts';
@@ -110,7 +111,7 @@ describe('stack.yml', () => {
 
   it('keeps weaver.env to known settings and no secrets', () => {
     const keys = Object.keys(weaverEnv.environment);
-    const settings = Object.keys(EnvSchema.shape);
+    const settings = [...Object.keys(EnvSchema.shape), ...Object.keys(GatewayEnvSchema.shape)];
     for (const k of keys) {
       expect(settings, k).toContain(k);
       expect(k).not.toMatch(/KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL/);

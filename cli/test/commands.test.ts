@@ -1,0 +1,75 @@
+/**
+ * `weaver migrate` and `weaver bench` as npm runs them (child processes, real PostgreSQL).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { connect, loadMigrations } from '@weaver/shared/db';
+import { describe, expect, inject, it } from 'vitest';
+import { withDatabase } from '../../shared/src/testing/global-setup.ts';
+import { REPO_ROOT } from './helpers.ts';
+
+const weaver = (args: string[], env: NodeJS.ProcessEnv) =>
+  spawnSync(process.execPath, [join(REPO_ROOT, 'cli', 'bin', 'weaver.js'), ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+
+describe('weaver migrate', () => {
+  it('migrates an empty database from nothing, then finds it up to date', async () => {
+    const base = inject('databaseUrl');
+    const name = `weaver_t_${inject('dbRunId')}_migrate_${randomBytes(3).toString('hex')}`;
+    const admin = connect(base, { max: 1 });
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    try {
+      const url = withDatabase(base, name);
+      const first = weaver(['migrate'], { DATABASE_URL: url });
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(
+        new RegExp(`applied ${loadMigrations().length} migration\\(s\\) to DATABASE_URL`),
+      );
+      const sql = connect(url, { max: 1 });
+      const rows = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`;
+      await sql.end();
+      expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
+      const again = weaver(['migrate'], { DATABASE_URL: url });
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain('up to date');
+    } finally {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
+  it('names a malformed DATABASE_URL', () => {
+    const r = weaver(['migrate'], { DATABASE_URL: 'mysql://nope' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('DATABASE_URL must be a postgres:// URL');
+  });
+});
+
+describe('weaver bench', () => {
+  it('--json prints exactly one JSON object of named figures', () => {
+    const r = weaver(['bench', '--only', 'ingest', '--quick', '--json'], {
+      DATABASE_URL: inject('databaseUrl'),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const figures = JSON.parse(lines[0]) as Record<string, number>;
+    expect(Object.keys(figures).sort()).toEqual([
+      'ingest_bars_per_s',
+      'ingest_vs_psql_ratio',
+      'psql_copy_bars_per_s',
+    ]);
+    for (const v of Object.values(figures)) expect(v).toBeGreaterThan(0);
+  });
+
+  it('rejects an unknown benchmark name', () => {
+    const r = weaver(['bench', '--only', 'nope'], {});
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown benchmark(s): nope');
+  });
+});
