@@ -4,9 +4,11 @@
  */
 
 /**
- * Simple moving average over a ring buffer. The running sum is rebuilt from the buffer each time the
- * ring wraps (one extra add per value, amortised), so rounding error never accumulates beyond one
- * window: the value stays within a few ulps of the plain sum of the window however long the stream.
+ * Simple moving average over a ring buffer. The window's sum is kept as an unevaluated pair hi + lo
+ * (error-free two-sums), so it is the exact sum of the window to ~1e-32 relative, and is rebuilt from
+ * the buffer each time the ring wraps (amortised O(1)) so nothing accumulates. The average is the
+ * correctly rounded sum divided by the period: bit for bit what backtrader's math.fsum-based SMA gives,
+ * which matters when two averages tie and a crossover depends on the sign of their difference.
  */
 export class Sma {
   readonly period: number;
@@ -14,7 +16,8 @@ export class Sma {
   private readonly buf: Float64Array;
   private idx = 0;
   private count = 0;
-  private sum = 0;
+  private hi = 0;
+  private lo = 0;
 
   constructor(period: number) {
     if (!Number.isInteger(period) || period < 1) throw new RangeError('period must be an integer >= 1');
@@ -25,21 +28,38 @@ export class Sma {
   push(x: number): number {
     const buf = this.buf;
     const i = this.idx;
-    if (this.count === this.period) this.sum += x - buf[i];
-    else {
-      this.sum += x;
-      this.count++;
-    }
+    const full = this.count === this.period;
+    // two-sum: hi + x = s + e exactly
+    let hi = this.hi;
+    let s = hi + x;
+    let bp = s - hi;
+    let lo = this.lo + (hi - (s - bp) + (x - bp));
+    hi = s;
+    if (full) {
+      const y = -buf[i];
+      s = hi + y;
+      bp = s - hi;
+      lo += hi - (s - bp) + (y - bp);
+      hi = s;
+    } else this.count++;
     buf[i] = x;
     if (i + 1 === this.period) {
       this.idx = 0;
       if (this.count === this.period) {
-        let s = 0;
-        for (let k = 0; k < this.period; k++) s += buf[k];
-        this.sum = s;
+        hi = 0;
+        lo = 0;
+        for (let k = 0; k < this.period; k++) {
+          const v = buf[k];
+          s = hi + v;
+          bp = s - hi;
+          lo += hi - (s - bp) + (v - bp);
+          hi = s;
+        }
       }
     } else this.idx = i + 1;
-    this.value = this.count === this.period ? this.sum / this.period : Number.NaN;
+    this.hi = hi;
+    this.lo = lo;
+    this.value = this.count === this.period ? (hi + lo) / this.period : Number.NaN;
     return this.value;
   }
 

@@ -1,0 +1,68 @@
+/**
+ * Calendar arithmetic on epoch milliseconds without Date objects, so per-bar grouping (days, ISO weeks,
+ * months) costs a division, not an allocation.
+ */
+import type { Timeframe } from '../schemas/index.ts';
+
+export const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 (UTC). */
+export const dayNumber = (t: number): number => Math.floor(t / DAY_MS);
+
+/** The ISO week (Monday-based) a UTC day belongs to, as the day number of its Monday. */
+export const weekStart = (day: number): number => day - ((((day + 3) % 7) + 7) % 7);
+
+/** Year and month (1-12) of a day number (Howard Hinnant's civil_from_days). */
+export function civil(day: number): { year: number; month: number; dayOfMonth: number } {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const dayOfMonth = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return { year, month, dayOfMonth };
+}
+
+/** Months since 1970-01 (a grouping key). */
+export function monthNumber(day: number): number {
+  const c = civil(day);
+  return c.year * 12 + (c.month - 1);
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+export function dayLabel(day: number): string {
+  const c = civil(day);
+  return `${c.year}-${pad(c.month)}-${pad(c.dayOfMonth)}`;
+}
+export function monthLabel(month: number): string {
+  return `${Math.floor(month / 12)}-${pad((month % 12) + 1)}`;
+}
+
+const MINUTES: Record<Timeframe, number> = {
+  '1Min': 1,
+  '5Min': 5,
+  '15Min': 15,
+  '30Min': 30,
+  '1Hour': 60,
+  '4Hour': 240,
+  '1Day': 1440,
+  '1Week': 10_080,
+};
+
+export type TradingCalendar = 'stocks' | 'crypto';
+
+/**
+ * Bars per year for annualising: US stocks trade 252 sessions of 390 minutes a year, crypto trades
+ * 365 days of 1,440 minutes. Daily bars: 252 / 365; weekly: 52 / 365 ÷ 7; intraday: sessions × bars per session.
+ */
+export function periodsPerYear(timeframe: Timeframe, calendar: TradingCalendar): number {
+  const minutes = MINUTES[timeframe];
+  if (timeframe === '1Week') return calendar === 'stocks' ? 52 : 365 / 7;
+  if (timeframe === '1Day') return calendar === 'stocks' ? 252 : 365;
+  return calendar === 'stocks' ? (252 * 390) / minutes : (365 * 1440) / minutes;
+}

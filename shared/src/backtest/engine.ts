@@ -1,0 +1,643 @@
+/**
+ * The event-driven backtest engine: bar by bar over typed arrays, every symbol in one portfolio, one
+ * pass. Pure (no I/O), deterministic, and allocation-free per bar: state lives in typed arrays indexed
+ * by symbol, the strategy sees one reused BarView, and objects are created only for events (a fill, a
+ * trade, a decision), never for a bar.
+ *
+ * Per bar of a symbol, in the order things happen in a session:
+ *   1. a pending order is worked against the bar: market at the open (or the close with `next_close`),
+ *      limit and stop when the bar's range touches them, at the open when it gaps through; day orders
+ *      whose session ended expire first;
+ *   2. exits (stop-loss, take-profit, trailing stop) are checked against the bar's range, pessimistically:
+ *      a gap through a level fills at the open, and a bar touching both stop and target takes the stop;
+ *   3. the strategy sees the bar (only this bar and the ones before) and decides; an order is queued
+ *      for the next bar, or filled at this close with `fillAt: 'close'`;
+ *   4. once every symbol with a bar at this instant is done, equity is marked at the closes.
+ * A fill is never at a price the bar did not trade: slippage is clamped to the bar's low..high.
+ */
+import type { BarSeries } from '../bars/index.ts';
+import type { BarView, Decision, OrderHint, StrategyInstance } from '../strategies/types.ts';
+import type {
+  DecisionRecord,
+  EngineConfig,
+  EngineResult,
+  ExitReason,
+  FillRecord,
+  OrderCounts,
+  TradeRecord,
+} from './types.ts';
+
+const MARKET = 0;
+const LIMIT = 1;
+const STOP = 2;
+const STOP_LIMIT = 3;
+const ORDER_TYPE: Record<OrderHint['type'], number> = {
+  market: MARKET,
+  limit: LIMIT,
+  stop: STOP,
+  stop_limit: STOP_LIMIT,
+};
+const DAY = 0;
+const GTC = 1;
+const DAY_MS = 86_400_000;
+/** Positions smaller than this are flat (fractional quantities accumulate float dust). */
+const DUST = 1e-9;
+
+/** The union of the series' bar times, ascending, each once. */
+export function mergeTimelines(series: readonly BarSeries[]): Float64Array {
+  if (series.length === 1) return series[0].time.subarray(0, series[0].length);
+  let total = 0;
+  for (const s of series) total += s.length;
+  const out = new Float64Array(total);
+  const cur = new Int32Array(series.length);
+  let m = 0;
+  for (;;) {
+    let t = Number.POSITIVE_INFINITY;
+    for (let s = 0; s < series.length; s++) {
+      if (cur[s] < series[s].length && series[s].time[cur[s]] < t) t = series[s].time[cur[s]];
+    }
+    if (t === Number.POSITIVE_INFINITY) break;
+    out[m++] = t;
+    for (let s = 0; s < series.length; s++)
+      if (cur[s] < series[s].length && series[s].time[cur[s]] === t) cur[s]++;
+  }
+  return out.subarray(0, m);
+}
+
+class Simulation {
+  readonly n: number;
+  readonly symbols: string[];
+  cash: number;
+  // Positions.
+  readonly pos: Float64Array;
+  readonly avg: Float64Array;
+  readonly lastClose: Float64Array;
+  readonly firstClose: Float64Array;
+  readonly hwm: Float64Array;
+  readonly lwm: Float64Array;
+  // The one working order per symbol, as a target position so an exit in between cannot overshoot.
+  readonly ordActive: Uint8Array;
+  readonly ordSide: Int8Array;
+  readonly ordTarget: Float64Array;
+  readonly ordType: Uint8Array;
+  readonly ordLimit: Float64Array;
+  readonly ordStop: Float64Array;
+  readonly ordTif: Uint8Array;
+  readonly ordDay: Float64Array;
+  readonly ordTriggered: Uint8Array;
+  // The open round trip per symbol.
+  readonly tOpen: Uint8Array;
+  readonly tSide: Int8Array;
+  readonly tEntryTime: Float64Array;
+  readonly tEntryBar: Float64Array;
+  readonly tEntryValue: Float64Array;
+  readonly tEntryQty: Float64Array;
+  readonly tExitValue: Float64Array;
+  readonly tExitQty: Float64Array;
+  readonly tMaxQty: Float64Array;
+  readonly tPnl: Float64Array;
+  readonly tFees: Float64Array;
+  readonly barIndex: Int32Array;
+
+  readonly trades: TradeRecord[] = [];
+  readonly fills: FillRecord[] = [];
+  readonly decisions: DecisionRecord[] = [];
+  readonly orders: OrderCounts = { submitted: 0, filled: 0, rejected: 0, expired: 0, canceled: 0 };
+  fees = 0;
+  tradedNotional = 0;
+
+  private readonly slip: number;
+  readonly hasExits: boolean;
+  private readonly stopLoss: number;
+  private readonly takeProfit: number;
+  private readonly trailing: number;
+
+  constructor(
+    series: readonly BarSeries[],
+    readonly cfg: EngineConfig,
+  ) {
+    const n = series.length;
+    this.n = n;
+    this.symbols = series.map((s) => s.symbol);
+    this.cash = cfg.cash;
+    const f64 = () => new Float64Array(n);
+    this.pos = f64();
+    this.avg = f64();
+    this.lastClose = f64();
+    this.firstClose = f64().fill(Number.NaN);
+    this.hwm = f64();
+    this.lwm = f64();
+    this.ordActive = new Uint8Array(n);
+    this.ordSide = new Int8Array(n);
+    this.ordTarget = f64();
+    this.ordType = new Uint8Array(n);
+    this.ordLimit = f64();
+    this.ordStop = f64();
+    this.ordTif = new Uint8Array(n);
+    this.ordDay = f64();
+    this.ordTriggered = new Uint8Array(n);
+    this.tOpen = new Uint8Array(n);
+    this.tSide = new Int8Array(n);
+    this.tEntryTime = f64();
+    this.tEntryBar = f64();
+    this.tEntryValue = f64();
+    this.tEntryQty = f64();
+    this.tExitValue = f64();
+    this.tExitQty = f64();
+    this.tMaxQty = f64();
+    this.tPnl = f64();
+    this.tFees = f64();
+    this.barIndex = new Int32Array(n);
+    this.slip = cfg.slippageBps / 10_000;
+    this.stopLoss = cfg.exits.stopLoss ?? 0;
+    this.takeProfit = cfg.exits.takeProfit ?? 0;
+    this.trailing = cfg.exits.trailingStop ?? 0;
+    this.hasExits = this.stopLoss > 0 || this.takeProfit > 0 || this.trailing > 0;
+  }
+
+  equityNow(): number {
+    let e = this.cash;
+    for (let s = 0; s < this.n; s++) if (this.pos[s] !== 0) e += this.pos[s] * this.lastClose[s];
+    return e;
+  }
+
+  fee(qty: number, price: number): number {
+    const c = this.cfg.commission;
+    switch (c.type) {
+      case 'none':
+        return 0;
+      case 'per_share':
+        return Math.max(c.minimum, qty * c.perShare);
+      case 'percent':
+        return (qty * price * c.percent) / 100;
+      case 'fixed':
+        return c.perOrder;
+    }
+  }
+
+  /** Most units `cash` buys at `price`, fees included. */
+  affordable(cash: number, price: number): number {
+    const c = this.cfg.commission;
+    let q: number;
+    switch (c.type) {
+      case 'none':
+        q = cash / price;
+        break;
+      case 'per_share':
+        q = Math.min((cash - c.minimum) / price, cash / (price + c.perShare));
+        break;
+      case 'percent':
+        q = cash / (price * (1 + c.percent / 100));
+        break;
+      case 'fixed':
+        q = (cash - c.perOrder) / price;
+        break;
+    }
+    return this.units(Math.max(q, 0));
+  }
+
+  units(q: number): number {
+    if (this.cfg.fractional) return Math.floor(q * 1e8) / 1e8;
+    // A hair of tolerance so 99.99999999 from float division still buys 100.
+    return Math.floor(q + 1e-9);
+  }
+
+  /** Units one decision trades, from the sizing rule and the decision bar's close. */
+  size(close: number): number {
+    const z = this.cfg.sizing;
+    switch (z.type) {
+      case 'fixed_qty':
+        return z.qty;
+      case 'fixed_notional':
+        return this.units(z.notional / close);
+      case 'percent_equity':
+        return this.units((this.equityNow() * z.percent) / 100 / close);
+    }
+  }
+
+  /**
+   * Executes `qty` units at `price` (side +1 buy, -1 sell) after the cash and short checks, which may
+   * shrink it. Returns the quantity filled (0 = rejected).
+   */
+  trade(s: number, side: number, qty: number, price: number, time: number, reason: ExitReason): number {
+    const p0 = this.pos[s];
+    if (side > 0) {
+      const fee = this.fee(qty, price);
+      if (qty * price + fee > this.cash + 1e-9) {
+        // Covering a short always goes through (it is what the cash is for); a new long shrinks to fit.
+        const cover = p0 < 0 ? -p0 : 0;
+        const coverCost = cover * price + this.fee(cover, price);
+        const extra =
+          cover > 0 ? this.affordable(this.cash - coverCost, price) : this.affordable(this.cash, price);
+        qty = Math.min(qty, cover + Math.max(extra, 0));
+        if (!(qty > 0)) return 0;
+      }
+    } else {
+      const closing = p0 > 0 ? Math.min(qty, p0) : 0;
+      const opening = qty - closing;
+      if (opening > 0) {
+        // A short may not exceed the account's equity (1x, cash as collateral).
+        const equity = this.equityNow();
+        const existing = p0 < 0 ? -p0 * price : 0;
+        const room = this.units(Math.max(equity - existing, 0) / price);
+        qty = closing + Math.min(opening, room);
+        if (!(qty > 0)) return 0;
+      }
+    }
+    this.apply(s, side, qty, price, this.fee(qty, price), time, reason);
+    return qty;
+  }
+
+  private apply(
+    s: number,
+    side: number,
+    qty: number,
+    price: number,
+    fee: number,
+    time: number,
+    reason: ExitReason,
+  ): void {
+    const p0 = this.pos[s];
+    const signed = side * qty;
+    this.cash -= signed * price + fee;
+    this.fees += fee;
+    this.tradedNotional += qty * price;
+    this.fills.push({
+      symbol: this.symbols[s],
+      time,
+      side: side > 0 ? 'buy' : 'sell',
+      qty,
+      price,
+      fee,
+      reason,
+    });
+    let rest = qty;
+    if (p0 !== 0 && Math.sign(p0) !== side) {
+      const closeQty = Math.min(qty, Math.abs(p0));
+      const closeFee = (fee * closeQty) / qty;
+      this.tPnl[s] += (price - this.avg[s]) * closeQty * Math.sign(p0);
+      this.tExitValue[s] += closeQty * price;
+      this.tExitQty[s] += closeQty;
+      this.tFees[s] += closeFee;
+      rest = qty - closeQty;
+      let p1 = p0 + side * closeQty;
+      if (Math.abs(p1) < DUST) p1 = 0;
+      this.pos[s] = p1;
+      if (p1 === 0) {
+        this.closeTrade(s, time, reason);
+        this.avg[s] = 0;
+      }
+      if (rest <= DUST) return;
+    }
+    // Opening or adding.
+    const before = Math.abs(this.pos[s]);
+    const addFee = (fee * rest) / qty;
+    if (!this.tOpen[s]) {
+      this.tOpen[s] = 1;
+      this.tSide[s] = side;
+      this.tEntryTime[s] = time;
+      this.tEntryBar[s] = this.barIndex[s];
+      this.tEntryValue[s] = 0;
+      this.tEntryQty[s] = 0;
+      this.tExitValue[s] = 0;
+      this.tExitQty[s] = 0;
+      this.tMaxQty[s] = 0;
+      this.tPnl[s] = 0;
+      this.tFees[s] = 0;
+      this.hwm[s] = price;
+      this.lwm[s] = price;
+    }
+    this.avg[s] = (this.avg[s] * before + price * rest) / (before + rest);
+    this.pos[s] += side * rest;
+    this.tEntryValue[s] += rest * price;
+    this.tEntryQty[s] += rest;
+    this.tFees[s] += addFee;
+    const held = Math.abs(this.pos[s]);
+    if (held > this.tMaxQty[s]) this.tMaxQty[s] = held;
+  }
+
+  private closeTrade(s: number, time: number, reason: ExitReason | null): void {
+    const entryPrice = this.tEntryValue[s] / this.tEntryQty[s];
+    const pnl = this.tPnl[s];
+    const fees = this.tFees[s];
+    const open = Number.isNaN(time); // still open at the end of the data
+    this.trades.push({
+      symbol: this.symbols[s],
+      side: this.tSide[s] > 0 ? 'long' : 'short',
+      qty: this.tMaxQty[s],
+      entryTime: this.tEntryTime[s],
+      entryPrice,
+      exitTime: open ? null : time,
+      exitPrice: open ? null : this.tExitValue[s] / this.tExitQty[s],
+      pnl,
+      fees,
+      netPnl: pnl - fees,
+      returnPct: (pnl - fees) / (entryPrice * this.tMaxQty[s]),
+      exitReason: open ? null : reason,
+      bars: this.barIndex[s] - this.tEntryBar[s],
+    });
+    this.tOpen[s] = 0;
+  }
+
+  /** Works the pending order against a bar; `atClose` works only market orders of `next_close`. */
+  workOrder(s: number, t: number, o: number, h: number, l: number, c: number, atClose: boolean): void {
+    const type = this.ordType[s];
+    if (atClose !== (type === MARKET && this.cfg.fillAt === 'next_close')) return;
+    if (this.ordTif[s] === DAY) {
+      const day = Math.floor(t / DAY_MS);
+      if (this.ordDay[s] < 0) this.ordDay[s] = day;
+      else if (day !== this.ordDay[s]) {
+        this.ordActive[s] = 0;
+        this.orders.expired++;
+        return;
+      }
+    }
+    const side = this.ordSide[s];
+    let px = Number.NaN;
+    let slip = false;
+    switch (type) {
+      case MARKET:
+        px = atClose ? c : o;
+        slip = true;
+        break;
+      case LIMIT:
+        px = limitFill(side, this.ordLimit[s], o, h, l);
+        break;
+      case STOP:
+        px = stopFill(side, this.ordStop[s], o, h, l);
+        slip = true;
+        break;
+      case STOP_LIMIT: {
+        const stop = this.ordStop[s];
+        const lim = this.ordLimit[s];
+        if (this.ordTriggered[s]) px = limitFill(side, lim, o, h, l);
+        else if (side > 0 ? o >= stop : o <= stop) {
+          // Triggered at the open: the rest of the bar trades after it.
+          this.ordTriggered[s] = 1;
+          px = limitFill(side, lim, o, h, l);
+        } else if (side > 0 ? h >= stop : l <= stop) {
+          // Triggered inside the bar at the stop. Whether the price came back to a limit beyond the stop
+          // afterwards cannot be known from one bar: it fills here only when the stop itself is within the limit.
+          this.ordTriggered[s] = 1;
+          if (side > 0 ? stop <= lim : stop >= lim) px = stop;
+        }
+        break;
+      }
+    }
+    if (Number.isNaN(px)) return;
+    if (slip && this.slip > 0)
+      px = side > 0 ? Math.min(px * (1 + this.slip), h) : Math.max(px * (1 - this.slip), l);
+    this.fillOrder(s, px, t);
+  }
+
+  private fillOrder(s: number, px: number, t: number): void {
+    this.ordActive[s] = 0;
+    const qty = this.ordTarget[s] - this.pos[s];
+    // An exit may have flattened the position since the order was queued: nothing left to do.
+    if (Math.abs(qty) < DUST || Math.sign(qty) !== this.ordSide[s]) {
+      this.orders.canceled++;
+      return;
+    }
+    if (this.trade(s, this.ordSide[s], Math.abs(qty), px, t, 'signal') > 0) this.orders.filled++;
+    else this.orders.rejected++;
+  }
+
+  checkExits(s: number, t: number, o: number, h: number, l: number): void {
+    const p = this.pos[s];
+    const entry = this.avg[s];
+    let px = Number.NaN;
+    let reason: ExitReason = 'stop_loss';
+    if (p > 0) {
+      const sl = this.stopLoss > 0 ? entry * (1 - this.stopLoss) : 0;
+      const tr = this.trailing > 0 ? this.hwm[s] * (1 - this.trailing) : 0;
+      const stop = Math.max(sl, tr);
+      const target = this.takeProfit > 0 ? entry * (1 + this.takeProfit) : Number.POSITIVE_INFINITY;
+      reason = tr > sl ? 'trailing_stop' : 'stop_loss';
+      if (stop > 0 && o <= stop) px = o;
+      else if (o >= target) {
+        px = o;
+        reason = 'take_profit';
+      } else if (stop > 0 && l <= stop) px = stop;
+      else if (h >= target) {
+        px = target;
+        reason = 'take_profit';
+      }
+      if (!Number.isNaN(px) && reason !== 'take_profit' && this.slip > 0)
+        px = Math.max(px * (1 - this.slip), l);
+      if (!Number.isNaN(px)) this.trade(s, -1, p, px, t, reason);
+    } else if (p < 0) {
+      const sl = this.stopLoss > 0 ? entry * (1 + this.stopLoss) : Number.POSITIVE_INFINITY;
+      const tr = this.trailing > 0 ? this.lwm[s] * (1 + this.trailing) : Number.POSITIVE_INFINITY;
+      const stop = Math.min(sl, tr);
+      const target = this.takeProfit > 0 ? entry * (1 - this.takeProfit) : 0;
+      reason = tr < sl ? 'trailing_stop' : 'stop_loss';
+      if (o >= stop) px = o;
+      else if (o <= target) {
+        px = o;
+        reason = 'take_profit';
+      } else if (h >= stop) px = stop;
+      else if (l <= target) {
+        px = target;
+        reason = 'take_profit';
+      }
+      if (!Number.isNaN(px) && reason !== 'take_profit' && this.slip > 0)
+        px = Math.min(px * (1 + this.slip), h);
+      if (!Number.isNaN(px)) this.trade(s, 1, -p, px, t, reason);
+    }
+  }
+
+  decide(
+    s: number,
+    d: Decision,
+    t: number,
+    c: number,
+    h: number,
+    l: number,
+    hint: Readonly<OrderHint> | null,
+  ): void {
+    this.decisions.push({ symbol: this.symbols[s], time: t, decision: d as 1 | -1, price: c });
+    if (this.ordActive[s]) {
+      this.ordActive[s] = 0;
+      this.orders.canceled++;
+    }
+    const p = this.pos[s];
+    let target: number;
+    if (d > 0) {
+      if (p > 0) return;
+      target = this.size(c);
+      if (!(target > 0) && p === 0) {
+        this.orders.rejected++;
+        return;
+      }
+    } else {
+      if (p < 0 || (p === 0 && !this.cfg.allowShort)) return;
+      target = this.cfg.allowShort ? -this.size(c) : 0;
+    }
+    const side = d > 0 ? 1 : -1;
+    const defaults = this.cfg.order;
+    const type = hint ? ORDER_TYPE[hint.type] : ORDER_TYPE[defaults.type];
+    let limit = hint?.limitPrice ?? Number.NaN;
+    let stop = hint?.stopPrice ?? Number.NaN;
+    if (!hint) {
+      limit = c * (1 - (side * defaults.limitOffsetBps) / 10_000);
+      stop = c * (1 + (side * defaults.stopOffsetBps) / 10_000);
+    }
+    this.orders.submitted++;
+    this.ordActive[s] = 1;
+    this.ordSide[s] = side;
+    this.ordTarget[s] = target;
+    this.ordType[s] = type;
+    this.ordLimit[s] = limit;
+    this.ordStop[s] = stop;
+    this.ordTif[s] = (hint?.timeInForce ?? defaults.timeInForce) === 'day' ? DAY : GTC;
+    this.ordDay[s] = -1;
+    this.ordTriggered[s] = 0;
+    if (type === MARKET && this.cfg.fillAt === 'close') {
+      const px =
+        this.slip > 0 ? (side > 0 ? Math.min(c * (1 + this.slip), h) : Math.max(c * (1 - this.slip), l)) : c;
+      this.fillOrder(s, px, t);
+    }
+  }
+
+  /** Closes the books at the end: open trades are listed with their P&L marked at the last close. */
+  finish(): void {
+    for (let s = 0; s < this.n; s++) {
+      if (!this.tOpen[s]) continue;
+      const p = this.pos[s];
+      this.tPnl[s] += (this.lastClose[s] - this.avg[s]) * p;
+      this.closeTrade(s, Number.NaN, null);
+    }
+    this.trades.sort(
+      (a, b) => a.entryTime - b.entryTime || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0),
+    );
+  }
+}
+
+function limitFill(side: number, lim: number, o: number, h: number, l: number): number {
+  if (side > 0) return o <= lim ? o : l <= lim ? lim : Number.NaN;
+  return o >= lim ? o : h >= lim ? lim : Number.NaN;
+}
+
+function stopFill(side: number, stop: number, o: number, h: number, l: number): number {
+  if (side > 0) return o >= stop ? o : h >= stop ? stop : Number.NaN;
+  return o <= stop ? o : l <= stop ? stop : Number.NaN;
+}
+
+/** First index of `times` at or after `t`. */
+function lowerBound(times: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Runs one backtest: `instances[k]` trades `series[k]` (all of one timeframe) in one portfolio.
+ * The instances should be fresh (created for this run) and are fed every bar, warm-up included.
+ */
+export function runEngine(
+  series: readonly BarSeries[],
+  instances: readonly StrategyInstance[],
+  cfg: EngineConfig,
+): EngineResult {
+  if (series.length === 0) throw new RangeError('a backtest needs at least one series');
+  if (instances.length !== series.length) throw new RangeError('one strategy instance per series');
+  const sim = new Simulation(series, cfg);
+  const n = series.length;
+  const timeline = mergeTimelines(series);
+  const m = timeline.length;
+  const start = lowerBound(timeline, cfg.tradeFrom);
+  const points = m - start;
+  const times = timeline.slice(start);
+  const equity = new Float64Array(points);
+  const benchmark = new Float64Array(points);
+  const exposed = new Uint8Array(points);
+  const T = series.map((s) => s.time);
+  const O = series.map((s) => s.open);
+  const H = series.map((s) => s.high);
+  const L = series.map((s) => s.low);
+  const C = series.map((s) => s.close);
+  const V = series.map((s) => s.volume);
+  const len = Int32Array.from(series, (s) => s.length);
+  const cur = sim.barIndex;
+  const hints = instances.map((i) => typeof i.order === 'function');
+  const view: BarView = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  const { pos, lastClose, firstClose, ordActive, hwm, lwm } = sim;
+  const hasExits = sim.hasExits;
+  let processed = 0;
+
+  for (let k = 0; k < m; k++) {
+    const t = timeline[k];
+    const trading = k >= start;
+    for (let s = 0; s < n; s++) {
+      const i = cur[s];
+      if (i >= len[s] || T[s][i] !== t) continue;
+      const o = O[s][i];
+      const h = H[s][i];
+      const l = L[s][i];
+      const c = C[s][i];
+      if (trading) {
+        if (ordActive[s]) sim.workOrder(s, t, o, h, l, c, false);
+        if (hasExits && pos[s] !== 0) sim.checkExits(s, t, o, h, l);
+        if (ordActive[s]) sim.workOrder(s, t, o, h, l, c, true);
+        if (pos[s] > 0 && h > hwm[s]) hwm[s] = h;
+        else if (pos[s] < 0 && l < lwm[s]) lwm[s] = l;
+        if (Number.isNaN(firstClose[s])) firstClose[s] = c;
+      }
+      lastClose[s] = c;
+      view.time = t;
+      view.open = o;
+      view.high = h;
+      view.low = l;
+      view.close = c;
+      view.volume = V[s][i];
+      const d = instances[s].next(view);
+      if (d !== 0 && trading)
+        sim.decide(s, d, t, c, h, l, hints[s] ? (instances[s].order?.() ?? null) : null);
+      cur[s] = i + 1;
+      processed++;
+    }
+    if (trading) {
+      const j = k - start;
+      let e = sim.cash;
+      let b = 0;
+      let any = 0;
+      for (let s = 0; s < n; s++) {
+        const p = pos[s];
+        if (p !== 0) {
+          e += p * lastClose[s];
+          any = 1;
+        }
+        b += Number.isNaN(firstClose[s]) ? 1 : lastClose[s] / firstClose[s];
+      }
+      equity[j] = e;
+      benchmark[j] = b / n;
+      exposed[j] = any;
+    }
+  }
+  // Positions are marked on bar index = last bar for bars held of open trades.
+  for (let s = 0; s < n; s++) cur[s] = Math.max(0, len[s] - 1);
+  sim.finish();
+  return {
+    symbols: sim.symbols,
+    times,
+    equity,
+    benchmark,
+    exposed,
+    startEquity: cfg.cash,
+    endEquity: points > 0 ? equity[points - 1] : cfg.cash,
+    trades: sim.trades,
+    fills: sim.fills,
+    decisions: sim.decisions,
+    orders: sim.orders,
+    fees: sim.fees,
+    tradedNotional: sim.tradedNotional,
+    firstClose: sim.firstClose,
+    lastClose: sim.lastClose,
+    barsProcessed: processed,
+  };
+}

@@ -1,0 +1,496 @@
+/**
+ * Performance metrics of a backtest: the union of what Freqtrade and Lean report. Every formula is in
+ * docs/metrics.md; the names below match it. Conventions:
+ * - r_j: the simple return of equity from one point to the next; the first point's return is against
+ *   the starting cash. n returns, P periods per year (from the timeframe, calendar.ts).
+ * - Sample statistics (n − 1) for volatility, Sharpe, beta; a value that cannot be computed (a zero
+ *   deviation, no losing trade) is null, never Infinity or NaN, so results are plain JSON.
+ * - Trade statistics use closed trades and their P&L after fees.
+ */
+import { DAY_MS, dayLabel, dayNumber, monthLabel, monthNumber, weekStart } from './calendar.ts';
+import type { EngineResult, TradeRecord } from './types.ts';
+
+export interface MetricsOptions {
+  periodsPerYear: number;
+  /** Annual risk-free rate (0.02 = 2%); Sharpe, Sortino, alpha and Treynor are in excess of it. */
+  riskFreeRate: number;
+}
+
+export interface DrawdownInfo {
+  /** Deepest fall from a running peak, as a fraction (0.25 = 25% below the peak). */
+  maxDrawdown: number;
+  /** The same fall in money. */
+  maxDrawdownAmount: number;
+  /** The peak before the deepest fall (ISO time). */
+  maxDrawdownStart: string | null;
+  /** The trough. */
+  maxDrawdownEnd: string | null;
+  /** When equity got back to the peak; null if it never did. */
+  maxDrawdownRecovery: string | null;
+  /** Peak to recovery (or to the end when unrecovered), ms. */
+  maxDrawdownDurationMs: number;
+  /** Trough to recovery, ms; null when unrecovered. */
+  timeToRecoveryMs: number | null;
+  /** Longest stretch below a previous peak, ms. */
+  longestDrawdownMs: number;
+}
+
+export interface BacktestMetrics extends DrawdownInfo {
+  startEquity: number;
+  endEquity: number;
+  netProfit: number;
+  totalReturn: number;
+  cagr: number | null;
+  annualVolatility: number | null;
+  annualVariance: number | null;
+  sharpe: number | null;
+  probabilisticSharpe: number | null;
+  sortino: number | null;
+  calmar: number | null;
+  sqn: number | null;
+  informationRatio: number | null;
+  trackingError: number | null;
+  treynor: number | null;
+  alpha: number | null;
+  beta: number | null;
+  /** Equal-weight buy-and-hold of the same symbols over the same bars. */
+  benchmarkReturn: number;
+  /** Mean of the symbols' own price change (first to last close): Freqtrade's market change. */
+  marketChange: number;
+  minEquity: number;
+  maxEquity: number;
+  trades: number;
+  openTrades: number;
+  wins: number;
+  losses: number;
+  winRate: number | null;
+  lossRate: number | null;
+  grossProfit: number;
+  grossLoss: number;
+  profitFactor: number | null;
+  expectancy: number | null;
+  expectancyRatio: number | null;
+  averageWin: number | null;
+  averageLoss: number | null;
+  winLossRatio: number | null;
+  bestTrade: number | null;
+  worstTrade: number | null;
+  bestTradeReturn: number | null;
+  worstTradeReturn: number | null;
+  maxConsecutiveWins: number;
+  maxConsecutiveLosses: number;
+  tradesPerDay: number | null;
+  averageHoldingMs: number | null;
+  averageWinnerHoldingMs: number | null;
+  averageLoserHoldingMs: number | null;
+  averageStake: number | null;
+  bestDay: number | null;
+  worstDay: number | null;
+  winningDays: number;
+  losingDays: number;
+  flatDays: number;
+  exposure: number;
+  turnover: number | null;
+  tradedVolume: number;
+  totalFees: number;
+  orders: EngineResult['orders'];
+  bars: number;
+  periodsPerYear: number;
+  riskFreeRate: number;
+}
+
+export interface PeriodReturn {
+  /** YYYY-MM-DD for days and weeks (the week's Monday), YYYY-MM for months. */
+  period: string;
+  return: number;
+}
+
+export interface PeriodicReturns {
+  daily: PeriodReturn[];
+  weekly: PeriodReturn[];
+  monthly: PeriodReturn[];
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const iso = (t: number): string => new Date(t).toISOString();
+
+/** Standard normal CDF, Hart's double-precision algorithm as given by West (2005). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x);
+  let c = 0;
+  if (z <= 37) {
+    const e = Math.exp((-z * z) / 2);
+    if (z < 7.07106781186547) {
+      let n = 3.52624965998911e-2 * z + 0.700383064443688;
+      n = n * z + 6.37396220353165;
+      n = n * z + 33.912866078383;
+      n = n * z + 112.079291497871;
+      n = n * z + 221.213596169931;
+      n = n * z + 220.206867912376;
+      let d = 8.83883476483184e-2 * z + 1.75566716318264;
+      d = d * z + 16.064177579207;
+      d = d * z + 86.7807322029461;
+      d = d * z + 296.564248779674;
+      d = d * z + 637.333633378831;
+      d = d * z + 793.826512519948;
+      d = d * z + 440.413735824752;
+      c = (e * n) / d;
+    } else {
+      let b = z + 0.65;
+      b = z + 4 / b;
+      b = z + 3 / b;
+      b = z + 2 / b;
+      b = z + 1 / b;
+      c = e / b / 2.506628274631;
+    }
+  }
+  return x > 0 ? 1 - c : c;
+}
+
+/** Drawdown series (≤ 0, fraction below the running peak; the starting cash is the first peak) and its extremes. */
+export function drawdowns(
+  times: Float64Array,
+  equity: Float64Array,
+  start: number,
+): { series: Float64Array; info: DrawdownInfo } {
+  const n = equity.length;
+  const series = new Float64Array(n);
+  let peak = start;
+  let peakTime = n > 0 ? times[0] : 0;
+  let worst = 0;
+  let worstAmount = 0;
+  let worstPeakTime = Number.NaN;
+  let worstPeak = start;
+  let worstTrough = Number.NaN;
+  let underSince = Number.NaN;
+  let longest = 0;
+  for (let j = 0; j < n; j++) {
+    const e = equity[j];
+    if (e >= peak) {
+      if (!Number.isNaN(underSince)) {
+        longest = Math.max(longest, times[j] - underSince);
+        underSince = Number.NaN;
+      }
+      peak = e;
+      peakTime = times[j];
+    } else if (Number.isNaN(underSince)) underSince = peakTime;
+    const dd = peak > 0 ? e / peak - 1 : 0;
+    series[j] = dd;
+    if (dd < worst) {
+      worst = dd;
+      worstAmount = peak - e;
+      worstPeakTime = peakTime;
+      worstPeak = peak;
+      worstTrough = times[j];
+    }
+  }
+  const end = n > 0 ? times[n - 1] : 0;
+  if (!Number.isNaN(underSince)) longest = Math.max(longest, end - underSince);
+  let recovery = Number.NaN;
+  if (!Number.isNaN(worstTrough)) {
+    for (let j = 0; j < n; j++) {
+      if (times[j] > worstTrough && equity[j] >= worstPeak) {
+        recovery = times[j];
+        break;
+      }
+    }
+  }
+  const found = !Number.isNaN(worstTrough);
+  return {
+    series,
+    info: {
+      maxDrawdown: -worst,
+      maxDrawdownAmount: worstAmount,
+      maxDrawdownStart: found ? iso(worstPeakTime) : null,
+      maxDrawdownEnd: found ? iso(worstTrough) : null,
+      maxDrawdownRecovery: Number.isNaN(recovery) ? null : iso(recovery),
+      maxDrawdownDurationMs: found ? (Number.isNaN(recovery) ? end : recovery) - worstPeakTime : 0,
+      timeToRecoveryMs: found && !Number.isNaN(recovery) ? recovery - worstTrough : null,
+      longestDrawdownMs: longest,
+    },
+  };
+}
+
+/** Returns per day, ISO week and month: last equity of the period against the last of the one before. */
+export function periodicReturns(times: Float64Array, equity: Float64Array, start: number): PeriodicReturns {
+  const out: PeriodicReturns = { daily: [], weekly: [], monthly: [] };
+  const n = equity.length;
+  if (n === 0) return out;
+  const groups: [PeriodReturn[], (day: number) => number, (key: number) => string][] = [
+    [out.daily, (d) => d, dayLabel],
+    [out.weekly, weekStart, dayLabel],
+    [out.monthly, monthNumber, monthLabel],
+  ];
+  for (const [list, keyOf, label] of groups) {
+    let base = start;
+    let key = keyOf(dayNumber(times[0]));
+    let lastDay = dayNumber(times[0]);
+    for (let j = 1; j <= n; j++) {
+      let next = Number.NaN;
+      if (j < n) {
+        const day = dayNumber(times[j]);
+        // Only a change of day can change the week or month.
+        if (day === lastDay) continue;
+        lastDay = day;
+        next = keyOf(day);
+        if (next === key) continue;
+      }
+      const e = equity[j - 1];
+      list.push({ period: label(key), return: e / base - 1 });
+      base = e;
+      key = next;
+    }
+  }
+  return out;
+}
+
+/** Daily returns only, as numbers (best/worst day without building the tables). */
+function dailyReturnStats(times: Float64Array, equity: Float64Array, start: number) {
+  let base = start;
+  let best = Number.NEGATIVE_INFINITY;
+  let worst = Number.POSITIVE_INFINITY;
+  let up = 0;
+  let down = 0;
+  let flat = 0;
+  const n = equity.length;
+  for (let j = 0; j < n; j++) {
+    if (j + 1 < n && dayNumber(times[j + 1]) === dayNumber(times[j])) continue;
+    const r = equity[j] / base - 1;
+    base = equity[j];
+    if (r > best) best = r;
+    if (r < worst) worst = r;
+    if (r > 0) up++;
+    else if (r < 0) down++;
+    else flat++;
+  }
+  return { best: finite(best), worst: finite(worst), up, down, flat };
+}
+
+function tradeStats(closed: readonly TradeRecord[]) {
+  let wins = 0;
+  let losses = 0;
+  let grossProfit = 0;
+  let grossLoss = 0;
+  let sum = 0;
+  let sumSq = 0;
+  let best = Number.NEGATIVE_INFINITY;
+  let worst = Number.POSITIVE_INFINITY;
+  let bestR = Number.NEGATIVE_INFINITY;
+  let worstR = Number.POSITIVE_INFINITY;
+  let streakW = 0;
+  let streakL = 0;
+  let maxW = 0;
+  let maxL = 0;
+  let hold = 0;
+  let holdW = 0;
+  let holdL = 0;
+  let stake = 0;
+  const byExit = [...closed].sort((a, b) => (a.exitTime ?? 0) - (b.exitTime ?? 0));
+  for (const t of byExit) {
+    const p = t.netPnl;
+    const held = (t.exitTime ?? t.entryTime) - t.entryTime;
+    sum += p;
+    sumSq += p * p;
+    hold += held;
+    stake += t.entryPrice * t.qty;
+    if (p > best) best = p;
+    if (p < worst) worst = p;
+    if (t.returnPct > bestR) bestR = t.returnPct;
+    if (t.returnPct < worstR) worstR = t.returnPct;
+    if (p > 0) {
+      wins++;
+      grossProfit += p;
+      holdW += held;
+      streakW++;
+      streakL = 0;
+    } else if (p < 0) {
+      losses++;
+      grossLoss += p;
+      holdL += held;
+      streakL++;
+      streakW = 0;
+    } else {
+      streakW = 0;
+      streakL = 0;
+    }
+    if (streakW > maxW) maxW = streakW;
+    if (streakL > maxL) maxL = streakL;
+  }
+  const n = byExit.length;
+  const mean = n ? sum / n : Number.NaN;
+  const sd = n > 1 ? Math.sqrt(Math.max(sumSq - n * mean * mean, 0) / (n - 1)) : Number.NaN;
+  const avgWin = wins ? grossProfit / wins : Number.NaN;
+  const avgLoss = losses ? grossLoss / losses : Number.NaN;
+  const winRate = n ? wins / n : Number.NaN;
+  const ratio = wins && losses ? avgWin / -avgLoss : Number.NaN;
+  return {
+    trades: n,
+    wins,
+    losses,
+    winRate: finite(winRate),
+    lossRate: finite(n ? losses / n : Number.NaN),
+    grossProfit,
+    grossLoss,
+    profitFactor: losses ? finite(grossProfit / -grossLoss) : null,
+    expectancy: finite(mean),
+    expectancyRatio: finite((1 + ratio) * winRate - 1),
+    averageWin: finite(avgWin),
+    averageLoss: finite(avgLoss),
+    winLossRatio: finite(ratio),
+    bestTrade: finite(best),
+    worstTrade: finite(worst),
+    bestTradeReturn: finite(bestR),
+    worstTradeReturn: finite(worstR),
+    maxConsecutiveWins: maxW,
+    maxConsecutiveLosses: maxL,
+    averageHoldingMs: finite(hold / n),
+    averageWinnerHoldingMs: finite(holdW / wins),
+    averageLoserHoldingMs: finite(holdL / losses),
+    averageStake: finite(stake / n),
+    sqn: sd > 0 ? finite((Math.sqrt(n) * mean) / sd) : null,
+  };
+}
+
+/** Every metric of one engine result. */
+export function computeMetrics(r: EngineResult, opts: MetricsOptions): BacktestMetrics {
+  const { times, equity, benchmark } = r;
+  const P = opts.periodsPerYear;
+  const n = equity.length;
+  const rfp = (1 + opts.riskFreeRate) ** (1 / P) - 1;
+  // One pass over the returns for the moments, the downside, and the co-moments with the benchmark.
+  let sum = 0;
+  let sumB = 0;
+  let minE = r.startEquity;
+  let maxE = r.startEquity;
+  let exposedBars = 0;
+  for (let j = 0; j < n; j++) {
+    const prev = j ? equity[j - 1] : r.startEquity;
+    const prevB = j ? benchmark[j - 1] : 1;
+    sum += equity[j] / prev - 1;
+    sumB += benchmark[j] / prevB - 1;
+    if (equity[j] < minE) minE = equity[j];
+    if (equity[j] > maxE) maxE = equity[j];
+    exposedBars += r.exposed[j];
+  }
+  const mean = sum / n;
+  const meanB = sumB / n;
+  let m2 = 0;
+  let m3 = 0;
+  let m4 = 0;
+  let down = 0;
+  let varB = 0;
+  let cov = 0;
+  let sumA = 0;
+  let sumA2 = 0;
+  for (let j = 0; j < n; j++) {
+    const prev = j ? equity[j - 1] : r.startEquity;
+    const prevB = j ? benchmark[j - 1] : 1;
+    const x = equity[j] / prev - 1;
+    const b = benchmark[j] / prevB - 1;
+    const d = x - mean;
+    const d2 = d * d;
+    m2 += d2;
+    m3 += d2 * d;
+    m4 += d2 * d2;
+    const ex = x - rfp;
+    if (ex < 0) down += ex * ex;
+    varB += (b - meanB) * (b - meanB);
+    cov += d * (b - meanB);
+    const a = x - b;
+    sumA += a;
+    sumA2 += a * a;
+  }
+  const sd = n > 1 ? Math.sqrt(m2 / (n - 1)) : Number.NaN;
+  const popSd = Math.sqrt(m2 / n);
+  const skew = m3 / n / popSd ** 3;
+  const kurt = m4 / n / popSd ** 4;
+  const srPeriod = (mean - rfp) / sd;
+  const downside = Math.sqrt(down / n);
+  const beta = varB > 0 ? cov / varB : Number.NaN;
+  const meanA = sumA / n;
+  const sdA = n > 1 ? Math.sqrt(Math.max(sumA2 - n * meanA * meanA, 0) / (n - 1)) : Number.NaN;
+  const years = n / P;
+  const growth = r.endEquity / r.startEquity;
+  const cagr = n > 0 ? (growth > 0 ? growth ** (1 / years) - 1 : -1) : Number.NaN;
+  const { info: dd } = drawdowns(times, equity, r.startEquity);
+  const closed = r.trades.filter((t) => t.exitTime !== null);
+  const ts = tradeStats(closed);
+  const days = dailyReturnStats(times, equity, r.startEquity);
+  const spanDays = n > 0 ? (times[n - 1] - times[0]) / DAY_MS : 0;
+  let meanEquity = 0;
+  for (let j = 0; j < n; j++) meanEquity += equity[j];
+  meanEquity /= n;
+  let market = 0;
+  let counted = 0;
+  for (let s = 0; s < r.firstClose.length; s++) {
+    if (Number.isNaN(r.firstClose[s])) continue;
+    market += r.lastClose[s] / r.firstClose[s] - 1;
+    counted++;
+  }
+  const psrDenominator = 1 - skew * srPeriod + ((kurt - 1) / 4) * srPeriod * srPeriod;
+  return {
+    startEquity: r.startEquity,
+    endEquity: r.endEquity,
+    netProfit: r.endEquity - r.startEquity,
+    totalReturn: growth - 1,
+    cagr: finite(cagr),
+    annualVolatility: finite(sd * Math.sqrt(P)),
+    annualVariance: finite(sd * sd * P),
+    sharpe: sd > 0 ? finite(srPeriod * Math.sqrt(P)) : null,
+    probabilisticSharpe:
+      sd > 0 && n > 1 && psrDenominator > 0
+        ? finite(normalCdf((srPeriod * Math.sqrt(n - 1)) / Math.sqrt(psrDenominator)))
+        : null,
+    sortino: downside > 0 ? finite(((mean - rfp) / downside) * Math.sqrt(P)) : null,
+    calmar: dd.maxDrawdown > 0 ? finite(cagr / dd.maxDrawdown) : null,
+    sqn: ts.sqn,
+    informationRatio: sdA > 0 ? finite((meanA / sdA) * Math.sqrt(P)) : null,
+    trackingError: finite(sdA * Math.sqrt(P)),
+    treynor: beta !== 0 ? finite(((mean - rfp) * P) / beta) : null,
+    alpha: finite((mean - rfp - beta * (meanB - rfp)) * P),
+    beta: finite(beta),
+    benchmarkReturn: n > 0 ? benchmark[n - 1] - 1 : 0,
+    marketChange: counted ? market / counted : 0,
+    minEquity: minE,
+    maxEquity: maxE,
+    ...dd,
+    trades: ts.trades,
+    openTrades: r.trades.length - closed.length,
+    wins: ts.wins,
+    losses: ts.losses,
+    winRate: ts.winRate,
+    lossRate: ts.lossRate,
+    grossProfit: ts.grossProfit,
+    grossLoss: ts.grossLoss,
+    profitFactor: ts.profitFactor,
+    expectancy: ts.expectancy,
+    expectancyRatio: ts.expectancyRatio,
+    averageWin: ts.averageWin,
+    averageLoss: ts.averageLoss,
+    winLossRatio: ts.winLossRatio,
+    bestTrade: ts.bestTrade,
+    worstTrade: ts.worstTrade,
+    bestTradeReturn: ts.bestTradeReturn,
+    worstTradeReturn: ts.worstTradeReturn,
+    maxConsecutiveWins: ts.maxConsecutiveWins,
+    maxConsecutiveLosses: ts.maxConsecutiveLosses,
+    tradesPerDay: spanDays > 0 ? ts.trades / spanDays : null,
+    averageHoldingMs: ts.averageHoldingMs,
+    averageWinnerHoldingMs: ts.averageWinnerHoldingMs,
+    averageLoserHoldingMs: ts.averageLoserHoldingMs,
+    averageStake: ts.averageStake,
+    bestDay: days.best,
+    worstDay: days.worst,
+    winningDays: days.up,
+    losingDays: days.down,
+    flatDays: days.flat,
+    exposure: n ? exposedBars / n : 0,
+    turnover: meanEquity > 0 ? finite(r.tradedNotional / meanEquity) : null,
+    tradedVolume: r.tradedNotional,
+    totalFees: r.fees,
+    orders: r.orders,
+    bars: n,
+    periodsPerYear: P,
+    riskFreeRate: opts.riskFreeRate,
+  };
+}
