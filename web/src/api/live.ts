@@ -1,4 +1,4 @@
-import type { EventEnvelope, EventType } from '@weaver/shared/schemas';
+import type { EventEnvelope, EventType, StreamReady } from '@weaver/shared/schemas';
 import { useEffect, useSyncExternalStore } from 'react';
 import { useSWRConfig } from 'swr';
 import { authHeaders } from './client.ts';
@@ -99,12 +99,18 @@ export function useEventStream(url = '/api/events'): void {
       },
       onStatus: (s) => liveStore.setStatus(s),
       onMessage: (msg) => {
-        let envelope: EventEnvelope;
+        let data: unknown;
         try {
-          envelope = JSON.parse(msg.data) as EventEnvelope;
+          data = JSON.parse(msg.data);
         } catch {
-          return; // not an event (e.g. a hello line); nothing to update
+          return; // not JSON: nothing to update
         }
+        if (msg.event === 'ready') {
+          // Events after our resume point are gone (retention, a new stream): every view may be stale.
+          if ((data as StreamReady).gap) void mutate(() => true);
+          return;
+        }
+        const envelope = data as EventEnvelope;
         if (!envelope || typeof envelope.type !== 'string') return;
         liveStore.add({ seq: msg.id, envelope, receivedAt: Date.now() });
         const stale = STALE_AFTER[envelope.type as EventType];
@@ -114,6 +120,8 @@ export function useEventStream(url = '/api/events'): void {
     return () => {
       stop();
       clearTimeout(flush);
+      // Logged out: the next session starts with an empty feed.
+      liveStore.clear();
       liveStore.setStatus('closed');
     };
   }, [mutate, url]);

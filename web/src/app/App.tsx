@@ -77,9 +77,12 @@ function Dashboard() {
 export function App() {
   const token = useSyncExternalStore(subscribeToken, readToken, readToken);
   if (!token) return <LoginPage />;
+  // One cache per login: nothing read with one token is shown after logging in again (or as someone else).
   return (
     <SWRConfig
+      key={token}
       value={{
+        provider: () => new Map(),
         fetcher,
         // Live events drive freshness; focus revalidation covers a laptop waking from sleep.
         revalidateOnFocus: true,

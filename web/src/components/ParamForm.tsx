@@ -86,7 +86,10 @@ export function ParamForm({
             setStatus('idle');
           };
           return (
-            <div className={`field ${err ? 'field-invalid' : ''}`} key={name}>
+            <div
+              className={`field ${err ? 'field-invalid' : ''} ${kind === 'json' ? 'field-wide' : ''}`}
+              key={name}
+            >
               {kind === 'boolean' ? (
                 <label className="check" htmlFor={id}>
                   <input
@@ -115,6 +118,17 @@ export function ParamForm({
                         </option>
                       ))}
                     </select>
+                  ) : kind === 'json' ? (
+                    <textarea
+                      id={id}
+                      rows={Math.min(12, Math.max(3, draft[name].split('\n').length))}
+                      spellCheck={false}
+                      className="json-input"
+                      value={draft[name]}
+                      onChange={(e) => onChange(e.target.value)}
+                      aria-invalid={err ? true : undefined}
+                      aria-describedby={describedBy}
+                    />
                   ) : (
                     <input
                       id={id}

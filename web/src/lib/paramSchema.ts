@@ -5,7 +5,7 @@
  * naming the field and are shown inline the same way.
  */
 export interface ParamProperty {
-  type?: 'number' | 'integer' | 'string' | 'boolean' | Array<string>;
+  type?: 'number' | 'integer' | 'string' | 'boolean' | 'array' | 'object' | Array<string>;
   enum?: Array<string | number>;
   default?: unknown;
   description?: string;
@@ -16,6 +16,8 @@ export interface ParamProperty {
   exclusiveMaximum?: number;
   minLength?: number;
   maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
 }
 
 export interface ParamSchema {
@@ -24,12 +26,14 @@ export interface ParamSchema {
   required?: string[];
 }
 
-export type ParamKind = 'integer' | 'number' | 'boolean' | 'enum' | 'string';
+/** `json`: arrays and objects (e.g. a combination's members), edited as JSON text. */
+export type ParamKind = 'integer' | 'number' | 'boolean' | 'enum' | 'string' | 'json';
 
 export function kindOf(p: ParamProperty): ParamKind {
   if (p.enum) return 'enum';
   const t = Array.isArray(p.type) ? p.type.find((x) => x !== 'null') : p.type;
   if (t === 'integer' || t === 'number' || t === 'boolean') return t;
+  if (t === 'array' || t === 'object') return 'json';
   return 'string';
 }
 
@@ -40,7 +44,8 @@ export function draftFrom(schema: ParamSchema, values: Record<string, unknown>):
   const draft: ParamDraft = {};
   for (const [name, prop] of Object.entries(schema.properties ?? {})) {
     const v = values[name] ?? prop.default;
-    draft[name] = v === undefined || v === null ? '' : String(v);
+    if (v === undefined || v === null) draft[name] = '';
+    else draft[name] = kindOf(prop) === 'json' ? JSON.stringify(v, null, 2) : String(v);
   }
   return draft;
 }
@@ -73,6 +78,25 @@ export function readDraft(
       const err = numberError(prop, n, kind === 'integer');
       if (err) errors[name] = err;
       values[name] = n;
+      continue;
+    }
+    if (kind === 'json') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        errors[name] = 'must be valid JSON';
+        continue;
+      }
+      const wantArray = (Array.isArray(prop.type) ? prop.type : [prop.type]).includes('array');
+      if (wantArray !== Array.isArray(parsed) || typeof parsed !== 'object' || parsed === null) {
+        errors[name] = wantArray ? 'must be a JSON array' : 'must be a JSON object';
+      } else if (Array.isArray(parsed) && prop.minItems !== undefined && parsed.length < prop.minItems) {
+        errors[name] = `must have at least ${prop.minItems} item${prop.minItems === 1 ? '' : 's'}`;
+      } else if (Array.isArray(parsed) && prop.maxItems !== undefined && parsed.length > prop.maxItems) {
+        errors[name] = `must have at most ${prop.maxItems} items`;
+      }
+      values[name] = parsed;
       continue;
     }
     if (kind === 'enum') {

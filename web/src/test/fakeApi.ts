@@ -20,9 +20,24 @@ export interface Reply {
   [REPLY]: true;
   status: number;
   body?: unknown;
+  /** Sent as is (an event stream), not as JSON. */
+  raw?: ReadableStream<Uint8Array>;
 }
 export function reply(status: number, body?: unknown): Reply {
   return { [REPLY]: true, status, body };
+}
+/** An event stream held open, as the gateway's is; the test pushes messages into it. */
+export function eventStream(): { reply: Reply; push: (text: string) => void } {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const raw = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+  });
+  return {
+    reply: { [REPLY]: true, status: 200, raw },
+    push: (text) => controller?.enqueue(new TextEncoder().encode(text)),
+  };
 }
 export function apiError(
   status: number,
@@ -34,7 +49,9 @@ export function apiError(
 }
 const isReply = (v: unknown): v is Reply => typeof v === 'object' && v !== null && REPLY in v;
 
-type Handler = (req: FakeRequest) => Promise<{ status: number; body?: unknown }>;
+type Handler = (
+  req: FakeRequest,
+) => Promise<{ status: number; body?: unknown; raw?: ReadableStream<Uint8Array> }>;
 
 interface Route {
   method: string;
@@ -69,7 +86,7 @@ export class FakeApi {
         const m = pattern.exec(req.path);
         const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m?.[i + 1] ?? '')]));
         const out = await handler({ ...req, params });
-        if (isReply(out)) return { status: out.status, body: out.body };
+        if (isReply(out)) return { status: out.status, body: out.body, raw: out.raw };
         if (out === undefined) return { status: 204 };
         // The fake answers only what the real route's schema accepts.
         if (schema) schema.parse(out);
@@ -98,6 +115,23 @@ export class FakeApi {
         });
       }
       const answer = await route.handler(req);
+      if (answer.raw) {
+        // Aborting the request (the client stopping its stream) ends the body, as a socket close would.
+        const reader = answer.raw.getReader();
+        const body = new ReadableStream<Uint8Array>({
+          async pull(c) {
+            const { value, done } = await reader.read();
+            if (done) c.close();
+            else c.enqueue(value);
+          },
+          cancel: () => reader.cancel(),
+        });
+        init.signal?.addEventListener('abort', () => void reader.cancel());
+        return new Response(body, {
+          status: answer.status,
+          headers: { 'content-type': 'text/event-stream' },
+        });
+      }
       return answer.status === 204 ? new Response(null, { status: 204 }) : json(answer.status, answer.body);
     };
     vi.stubGlobal('fetch', vi.fn(fake));

@@ -8,21 +8,24 @@ import { fetcher } from '../api/client.ts';
 // Testing Library cleans up by itself only when test globals are on; they are not in this project.
 afterEach(cleanup);
 
-/** Renders with a private SWR cache (no state leaks between tests) and no retry delays. */
+/** Renders with a private SWR cache (no state leaks between tests) and no retry delays; rerender keeps it. */
 export function renderWithSwr(ui: ReactNode) {
-  return render(
-    <SWRConfig
-      value={{
-        provider: () => new Map(),
-        fetcher,
-        dedupingInterval: 0,
-        shouldRetryOnError: false,
-        revalidateOnFocus: false,
-      }}
-    >
-      {ui}
-    </SWRConfig>,
-  );
+  const cache = new Map();
+  return render(ui, {
+    wrapper: ({ children }) => (
+      <SWRConfig
+        value={{
+          provider: () => cache,
+          fetcher,
+          dedupingInterval: 0,
+          shouldRetryOnError: false,
+          revalidateOnFocus: false,
+        }}
+      >
+        {children}
+      </SWRConfig>
+    ),
+  });
 }
 
 /**
