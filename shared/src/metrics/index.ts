@@ -31,7 +31,8 @@ function refuse(status: number, code: string, message: string): Response {
  */
 export async function metricsResponse(authorization: string | undefined, sql?: Sql): Promise<Response> {
   const token = secrets().apiToken?.reveal();
-  if (!token) return refuse(503, 'not_configured', 'no API token is configured: create the secret weaver-api-token');
+  if (!token)
+    return refuse(503, 'not_configured', 'no API token is configured: create the secret weaver-api-token');
   const presented = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
   if (!timingSafeEqual(digest(presented), digest(token))) {
     return refuse(401, 'unauthorized', 'send the API token as Authorization: Bearer <token>');
