@@ -43,6 +43,8 @@ describe('functions at /function/<name>', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.headers.get('x-call-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // both headers survive the template's context.headers(), which replaces rather than merges
+    expect(r.headers.get('x-correlation-id')).toBeTruthy();
     expect(Number(r.headers.get('x-duration-seconds'))).toBeGreaterThan(0);
     // weaver.env-style shared settings come from the function's environment_file
     expect(await r.json()).toEqual({ echo: 'hi hi', setting: 'from-environment-file' });
@@ -59,6 +61,7 @@ describe('functions at /function/<name>', () => {
     const body = (await r.json()) as { error: { code: string; fields: Record<string, string> } };
     expect(body.error.code).toBe('invalid_input');
     expect(Object.keys(body.error.fields)).toEqual(['message']);
+    expect(r.headers.get('x-correlation-id')).toBeTruthy();
   });
 
   it('parses bodies as body-parser does: JSON, text, none, unknown types, urlencoded, gzip', async () => {

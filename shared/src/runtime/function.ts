@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import { type Bus, bus as processBus, InvalidEventError, parseEnvelope } from '../bus/index.ts';
+import { type Bus, InvalidEventError, parseEnvelope, bus as processBus } from '../bus/index.ts';
 import { ConfigError } from '../config/index.ts';
 import { db } from '../db/client.ts';
 import { finishRun, startRun } from '../db/runs.ts';
@@ -58,8 +58,12 @@ const looksLikeEnvelope = (v: unknown): boolean =>
   'payload' in v &&
   (EVENT_TYPES as string[]).includes(String((v as { type: unknown }).type));
 
-function respond(context: FaasContext, status: number, body: unknown): unknown {
-  context.status(status).headers({ 'content-type': 'application/json' }).succeed(body);
+// One headers() call: the template's context.headers() replaces what was set before, it does not merge.
+function respond(context: FaasContext, status: number, body: unknown, correlationId: string): unknown {
+  context
+    .status(status)
+    .headers({ 'content-type': 'application/json', 'x-correlation-id': correlationId })
+    .succeed(body);
   return body;
 }
 
@@ -130,20 +134,24 @@ export function defineFunction<S extends z.ZodType, R>(def: FunctionDefinition<S
         bus: processBus,
       });
       await finish(200, null);
-      context.headers({ 'x-correlation-id': correlationId });
-      return respond(context, 200, result ?? { ok: true });
+      return respond(context, 200, result ?? { ok: true }, correlationId);
     } catch (err) {
       if (err instanceof HttpError) {
         await finish(err.status, err.message);
-        return respond(context, err.status, err.toBody());
+        return respond(context, err.status, err.toBody(), correlationId);
       }
       if (err instanceof ConfigError) {
         await finish(500, err.message);
-        return respond(context, 500, { error: { code: 'config_invalid', message: err.message, fields: err.fields } });
+        return respond(
+          context,
+          500,
+          { error: { code: 'config_invalid', message: err.message, fields: err.fields } },
+          correlationId,
+        );
       }
       const message = err instanceof Error ? err.message : String(err);
       await finish(500, message);
-      return respond(context, 500, { error: { code: 'internal', message, fields: {} } });
+      return respond(context, 500, { error: { code: 'internal', message, fields: {} } }, correlationId);
     }
   };
 }
