@@ -57,8 +57,12 @@ async function openStreamFeed(bus: NatsBus, req: FeedRequest): Promise<Feed> {
     }
   }
   const js = jetstream(bus.nc);
+  // One subject filter works on every server; several (filter_subjects) need nats-server 2.10, so more
+  // than one type is filtered here instead.
+  const only = req.types?.length === 1 ? subjectOf(bus.prefix, req.types[0]) : `${bus.prefix}.>`;
+  const wanted = req.types && req.types.length > 1 ? new Set<string>(req.types) : null;
   const consumer = await js.consumers.get(bus.stream, {
-    filter_subjects: req.types ? req.types.map((t) => subjectOf(bus.prefix, t)) : [`${bus.prefix}.>`],
+    filter_subjects: only,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: Math.max(1, start),
   });
@@ -68,7 +72,8 @@ async function openStreamFeed(bus: NatsBus, req: FeedRequest): Promise<Feed> {
     try {
       for await (const m of messages) {
         try {
-          queue.push({ id: String(m.seq), envelope: parseEnvelope(m.data) });
+          const envelope = parseEnvelope(m.data);
+          if (!wanted || wanted.has(envelope.type)) queue.push({ id: String(m.seq), envelope });
         } catch (err) {
           logger().warn(
             { seq: m.seq, subject: m.subject, err: (err as Error).message },
