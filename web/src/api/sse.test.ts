@@ -50,8 +50,9 @@ describe('openSse against a real HTTP server', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(out);
     });
-    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(server?.address() as AddressInfo).port}/api/events`;
+    const listening = server;
+    await new Promise<void>((r) => listening.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(listening.address() as AddressInfo).port}/api/events`;
   }
 
   it('resumes after the stream ends with the last id it saw, sending the token as a header', async () => {

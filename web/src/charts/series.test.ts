@@ -16,7 +16,7 @@ describe('chart overlays agree with the technicalindicators package', () => {
     const ours = sma(candles, 20).map((p) => p.value);
     const theirs = SMA.calculate({ period: 20, values: closes });
     expect(ours).toHaveLength(theirs.length);
-    ours.forEach((v, i) => expect(v).toBeCloseTo(theirs[i], 9));
+    for (const [i, v] of ours.entries()) expect(v).toBeCloseTo(theirs[i], 9);
     expect(sma(candles, 20)[0].time).toBe(candles[19].time);
   });
 
@@ -24,15 +24,15 @@ describe('chart overlays agree with the technicalindicators package', () => {
     const ours = ema(candles, 50).map((p) => p.value);
     const theirs = EMA.calculate({ period: 50, values: closes });
     expect(ours).toHaveLength(theirs.length);
-    ours.forEach((v, i) => expect(v).toBeCloseTo(theirs[i], 9));
+    for (const [i, v] of ours.entries()) expect(v).toBeCloseTo(theirs[i], 9);
   });
 
   it('Bollinger bands', () => {
     const ours = bollinger(candles, 20, 2);
     const theirs = BollingerBands.calculate({ period: 20, stdDev: 2, values: closes });
     expect(ours.upper).toHaveLength(theirs.length);
-    ours.upper.forEach((p, i) => expect(p.value).toBeCloseTo(theirs[i].upper, 9));
-    ours.lower.forEach((p, i) => expect(p.value).toBeCloseTo(theirs[i].lower, 9));
+    for (const [i, p] of ours.upper.entries()) expect(p.value).toBeCloseTo(theirs[i].upper, 9);
+    for (const [i, p] of ours.lower.entries()) expect(p.value).toBeCloseTo(theirs[i].lower, 9);
   });
 });
 

@@ -99,13 +99,17 @@ describe('Orders & trades', () => {
   it('exports every page of the filtered list as CSV', async () => {
     const api = gateway();
     let csv = '';
-    vi.stubGlobal(
-      'URL',
-      Object.assign(URL, {
-        createObjectURL: (b: Blob) => (void b.text().then((t) => (csv = t)), 'blob:x'),
-        revokeObjectURL: () => {},
-      }),
-    );
+    // jsdom cannot download: catch the file where the browser would receive it.
+    class DownloadURL extends URL {
+      static override createObjectURL(b: Blob): string {
+        void b.text().then((t) => {
+          csv = t;
+        });
+        return 'blob:x';
+      }
+      static override revokeObjectURL(): void {}
+    }
+    vi.stubGlobal('URL', DownloadURL);
     renderWithSwr(<OrdersPage route={route('symbol=AAPL')} />);
     await screen.findByRole('table', { name: 'Orders' });
     fireEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
