@@ -21,7 +21,7 @@ import {
   TimeInput,
 } from './common.ts';
 import { EventTypeSchema } from './events.ts';
-import { ORDER_STATUSES, Order, OrderStatusChange, OrderType, TimeInForce } from './order.ts';
+import { ClientOrderId, ORDER_STATUSES, Order, OrderStatusChange, OrderType, TimeInForce } from './order.ts';
 import { Signal, SignalStatus } from './signal.ts';
 import { Exits, Sizing, StrategyConfig } from './strategy.ts';
 import { FunctionRun, RunOutcome, TradingHalt } from './system.ts';
@@ -170,8 +170,8 @@ export const CloseAllInput = z.object({
 });
 export type CloseAllInput = z.input<typeof CloseAllInput>;
 
-/** Orders sent to flatten positions. */
-export const CloseResult = z.object({ orders: z.array(Order) });
+/** Orders sent to flatten positions, and what could not be closed (one line per position). */
+export const CloseResult = z.object({ orders: z.array(Order), errors: z.array(z.string()) });
 export type CloseResult = z.infer<typeof CloseResult>;
 
 // ---------------------------------------------------------------------------------------------- orders
@@ -198,11 +198,16 @@ export type OrderPage = z.infer<typeof OrderPage>;
 export const OrderDetail = Order.extend({ history: z.array(OrderStatusChange) });
 export type OrderDetail = z.infer<typeof OrderDetail>;
 
-/** A manual order: goes through the same risk checks as a strategy's. Exactly one of qty / notional. */
+/**
+ * A manual order: goes through the same claim, risk checks and submit as a strategy's. Exactly one of
+ * qty / notional. Strict: an unknown field is a 400 naming it.
+ */
 export const ManualOrderInput = z
-  .object({
-    /** The book the order belongs to. */
+  .strictObject({
+    /** The book it belongs to: "manual" by default, or a strategy instance's name. */
     strategy: Slug.default('manual'),
+    /** The venue; the configured exchange when absent. */
+    exchange: Slug.optional(),
     symbol: Ticker,
     side: Side,
     type: OrderType.default('market'),
@@ -212,6 +217,8 @@ export const ManualOrderInput = z
     limitPrice: PositiveDecimal.optional(),
     stopPrice: PositiveDecimal.optional(),
     trailPercent: PositiveDecimal.optional(),
+    /** Idempotency key: the same id twice places one order (a retried click). Generated when absent. */
+    clientOrderId: ClientOrderId.max(32).optional(),
   })
   .superRefine((o, ctx) => {
     if ((o.qty === undefined) === (o.notional === undefined)) {
@@ -232,6 +239,23 @@ export const ManualOrderInput = z
     }
   });
 export type ManualOrderInput = z.input<typeof ManualOrderInput>;
+
+/** What became of an order request: `ordered` (at the exchange), `exists` (same clientOrderId), `retry`, `failed`… */
+export const OrderOutcome = z.enum([
+  'ordered',
+  'exists',
+  'in_progress',
+  'skipped',
+  'rejected',
+  'failed',
+  'retry',
+]);
+export const ManualOrderResult = z.object({
+  outcome: OrderOutcome,
+  order: Order.nullable(),
+  reason: z.string().nullable(),
+});
+export type ManualOrderResult = z.infer<typeof ManualOrderResult>;
 
 // ---------------------------------------------------------------------------------------------- trades, signals
 
@@ -392,8 +416,12 @@ export const HaltInput = z.object({
 export type HaltInput = z.input<typeof HaltInput>;
 
 export const HaltResult = HaltStatus.extend({
+  /** How many open orders were canceled. */
   canceledOrders: z.number().int().nonnegative(),
+  /** Market orders sent to close positions (flatten). */
   flattenOrders: z.array(Order),
+  /** Orders that could not be canceled or positions not closed, one line each. */
+  errors: z.array(z.string()),
 });
 export type HaltResult = z.infer<typeof HaltResult>;
 
