@@ -19,6 +19,9 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { maxRetries: 5, initialDelayMs: 250, maxDelayMs: 8_000 };
 
+/** The longest a venue's Retry-After / rate-limit reset is waited for before a retry. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 /** An ExchangeError that carries the venue's Retry-After, in ms. */
 export type RetryAfterError = ExchangeError & { retryAfterMs?: number };
 
@@ -38,7 +41,7 @@ export function retryDelay(
 ): number {
   const ceiling = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** Math.max(0, attempt - 1));
   const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  const after = (err as RetryAfterError | undefined)?.retryAfterMs ?? 0;
+  const after = Math.min((err as RetryAfterError | undefined)?.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
   return Math.max(jittered, after);
 }
 

@@ -54,7 +54,9 @@ export function toExchangeError(err: unknown, kind: CallKind, what: string): Exc
   if (isApiError(err)) {
     const code = codeFor(err.status, err.message, kind);
     const e = new ExchangeError(code, `alpaca ${what}: ${err.message} (HTTP ${err.status})`, err.status);
-    return withRetryAfter(e, err.retryAfterMs);
+    // The SDK derives retryAfterMs from Retry-After or, failing that, X-RateLimit-Reset, which every
+    // answer carries: only a 429 means "wait until then".
+    return err.status === 429 ? withRetryAfter(e, err.retryAfterMs) : e;
   }
   if (err instanceof Error && err.name === 'FetchError') {
     const cause = (err as Error & { cause?: Error }).cause;

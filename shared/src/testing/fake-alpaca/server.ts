@@ -33,6 +33,8 @@ export interface Fault {
   retryAfterS?: number;
   /** How many requests it hits; Infinity for all. */
   times: number;
+  /** Lets this many requests to the route pass (or meet other faults) before it starts hitting. */
+  after?: number;
 }
 
 export interface RequestRecord {
@@ -40,8 +42,8 @@ export interface RequestRecord {
   path: string;
   route: string;
   query: Record<string, string>;
-  /** Status answered, or `dropped`. */
-  outcome: number | 'dropped';
+  /** Status answered, `dropped`, or `pending` while a delayed request is still being held. */
+  outcome: number | 'dropped' | 'pending';
   /** The fault that hit it, if any. */
   fault?: FaultMode;
 }
@@ -238,9 +240,14 @@ export class FakeAlpaca {
   }
 
   private takeFault(routeId: string): Fault | undefined {
-    const f = this.faults.find((x) => x.times > 0 && (x.route === routeId || x.route === '*'));
-    if (f) f.times--;
-    return f;
+    let hit: Fault | undefined;
+    for (const f of this.faults) {
+      if (f.times <= 0 || (f.route !== routeId && f.route !== '*')) continue;
+      if (f.after) f.after--;
+      else hit ??= f;
+    }
+    if (hit) hit.times--;
+    return hit;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -253,7 +260,7 @@ export class FakeAlpaca {
       path: url.pathname,
       route: 'unmatched',
       query: Object.fromEntries(url.searchParams),
-      outcome: 404,
+      outcome: 'pending',
     };
     this.requests.push(record);
     let match: { r: Route; params: Record<string, string> } | undefined;
@@ -266,6 +273,7 @@ export class FakeAlpaca {
       }
     }
     if (!match) {
+      record.outcome = 404;
       this.send(res, 404, this.errorBody(404, `no route ${method} ${url.pathname}`));
       return;
     }
@@ -287,8 +295,13 @@ export class FakeAlpaca {
     }
     if (fault?.mode === 'status') {
       record.outcome = fault.status ?? 500;
-      const headers: Record<string, string> =
-        fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
+      const headers: Record<string, string> = {};
+      if (record.outcome === 429) {
+        // As Alpaca: the bucket is empty until the reset instant (epoch seconds); Retry-After only when asked.
+        headers['x-ratelimit-remaining'] = '0';
+        headers['x-ratelimit-reset'] = String(Math.ceil(Date.now() / 1000) + (fault.retryAfterS ?? 1));
+        if (fault.retryAfterS !== undefined) headers['retry-after'] = String(fault.retryAfterS);
+      }
       this.send(res, record.outcome, this.errorBody(record.outcome), headers);
       return;
     }
