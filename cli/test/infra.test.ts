@@ -60,6 +60,7 @@ describe('GitHub Actions workflows', () => {
     const broken = [
       ci.replace('runs-on: ubuntu-24.04', 'runs-on: ubuntu-24.04\n    runs-on: ubuntu-22.04'),
       ci.replace('cache: npm', 'cache: npm\n          node-versoin: 20'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell and Actions syntax, not a JS template
       ci.replace('bash .ci/run', 'echo ${{ github.event.nonsense.deeper }'),
       read('.github/workflows/deploy.yml').replace('needs: publish', 'needs: publsh'),
     ];
@@ -197,6 +198,7 @@ describe('faasd additions', () => {
     });
     expect(docs).toContain("printf 'postgres://weaver:%s@10.62.0.1:5432/weaver'");
     expect(read('.github/workflows/deploy.yml')).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell and Actions syntax, not a JS template
       'postgres://weaver:${password}@${WEAVER_DB_HOST}:5432/weaver',
     );
   });
