@@ -209,7 +209,9 @@ describe('metrics from the database', () => {
       const res = await metricsResponse('Bearer metrics-test-token-123', tdb.sql);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-      expect(parseExposition(await res.text()).get('weaver_metrics_collector_up{collector="orders"}')).toBe(1);
+      expect(parseExposition(await res.text()).get('weaver_metrics_collector_up{collector="orders"}')).toBe(
+        1,
+      );
       for (const wrong of [undefined, 'Bearer nope', 'metrics-test-token-123', 'Basic bWV0cmljcw==']) {
         const denied = await metricsResponse(wrong, tdb.sql);
         expect(denied.status).toBe(401);
