@@ -28,10 +28,12 @@ export async function equityHistory(
     to;
   const bucketMs = Math.max(1, Math.ceil((Date.parse(to) - Date.parse(from)) / q.width));
   const rows = await sql<{ at: Date; equity: string; cash: string }[]>`
-    SELECT DISTINCT ON (floor(extract(epoch FROM at) * 1000 / ${bucketMs})) at, equity, cash
-    FROM account_snapshots
-    WHERE exchange = ${exchange} AND at >= ${from}::timestamptz AND at <= ${to}::timestamptz
-    ORDER BY floor(extract(epoch FROM at) * 1000 / ${bucketMs}), at DESC, id DESC`;
+    SELECT DISTINCT ON (bucket) at, equity, cash FROM (
+      SELECT floor(extract(epoch FROM at) * 1000 / ${bucketMs}) AS bucket, at, id, equity, cash
+      FROM account_snapshots
+      WHERE exchange = ${exchange} AND at >= ${from}::timestamptz AND at <= ${to}::timestamptz
+    ) s
+    ORDER BY bucket, at DESC, id DESC`;
   return {
     exchange,
     points: rows.map((r) => ({ time: r.at.toISOString(), equity: r.equity, cash: r.cash })),

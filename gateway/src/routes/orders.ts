@@ -1,9 +1,20 @@
 import { getOrder, orderHistory } from '@weaver/shared/db';
+import { cancelOrder, placeManualOrder } from '@weaver/shared/pipeline';
 import { notFound } from '@weaver/shared/runtime';
-import { IdParam, OrderDetail, OrderPage, OrdersQuery } from '@weaver/shared/schemas';
+import {
+  IdParam,
+  ManualOrderInput,
+  ManualOrderResult,
+  Order,
+  OrderDetail,
+  OrderPage,
+  OrdersQuery,
+} from '@weaver/shared/schemas';
+import { pipelineContext, withFieldNames } from '../pipeline.ts';
 import { listOrders } from '../queries/orders.ts';
 import { pageText } from '../queries/page.ts';
 import { defineRoute, rawJson } from '../route.ts';
+import { invalidateAccount } from './account.ts';
 
 export const orderRoutes = [
   defineRoute({
@@ -28,6 +39,40 @@ export const orderRoutes = [
       const order = await getOrder(sql, params.id);
       if (!order) throw notFound(`order ${params.id}`, 'id');
       return { ...order, history: await orderHistory(sql, order.id) };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/orders',
+    summary:
+      'Place a manual order through the same risk checks as a strategy (422 when a limit refuses it); idempotent per clientOrderId',
+    tag: 'trading',
+    body: ManualOrderInput,
+    response: ManualOrderResult,
+    status: 201,
+    handler: async ({ body }, { deps, c }) => {
+      const r = await withFieldNames(
+        (f) => f.replace(/^order\./, ''),
+        () => placeManualOrder(pipelineContext(deps, c), body),
+      );
+      invalidateAccount(deps);
+      return { outcome: r.outcome, order: r.order, reason: r.reason ?? null };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/orders/:id/cancel',
+    summary: 'Cancel an open order at its exchange (409 when it is already final)',
+    tag: 'trading',
+    params: IdParam,
+    response: Order,
+    handler: async ({ params }, { deps, c }) => {
+      const order = await withFieldNames(
+        (f) => (f === 'orderId' ? 'id' : f),
+        () => cancelOrder(pipelineContext(deps, c), params.id),
+      );
+      invalidateAccount(deps);
+      return order;
     },
   }),
 ];

@@ -11,10 +11,13 @@ import {
   upsertStrategy,
 } from '@weaver/shared/db';
 import { add, sum } from '@weaver/shared/money';
-import { notFound } from '@weaver/shared/runtime';
+import { generateSignals } from '@weaver/shared/pipeline';
+import { GLOBAL_SCOPE, strategyScope } from '@weaver/shared/risk';
+import { conflict, notFound } from '@weaver/shared/runtime';
 import {
   NameParam,
   ReloadResult,
+  RunStrategyResult,
   type Signal,
   type StrategyConfig,
   StrategyDetail,
@@ -36,10 +39,10 @@ import {
 } from '@weaver/shared/strategies';
 import type { Sql } from 'postgres';
 import type { Deps } from '../deps.ts';
+import { pipelineContext } from '../pipeline.ts';
 import { lastPrices } from '../queries/bars.ts';
 import { valuePositions } from '../queries/positions.ts';
 import { defineRoute } from '../route.ts';
-import { haltsFor } from './halts.ts';
 
 async function moduleInfo(name: string): Promise<StrategyModuleInfo | null> {
   const all = await listStrategyModules();
@@ -98,7 +101,9 @@ async function summaries(sql: Sql, configs: StrategyConfig[], now: number): Prom
     const unrealized = book.some((p) => p.unrealizedPnl === null)
       ? null
       : sum(book.map((p) => p.unrealizedPnl as string));
-    const stopped: TradingHalt[] = haltsFor(halts, c.name);
+    const stopped: TradingHalt[] = halts.filter(
+      (h) => h.scope === GLOBAL_SCOPE || h.scope === strategyScope(c.name),
+    );
     const loadError = loadErrors.get(c.module);
     const [status, statusReason]: [StrategySummary['status'], string | null] = loadError
       ? ['error', loadError]
@@ -263,4 +268,23 @@ export const strategyRoutes = [
       },
     }),
   ),
+  defineRoute({
+    method: 'post',
+    path: '/strategies/:name/run',
+    summary:
+      'Run an enabled strategy now on the stored bars; new signals go on to place-order as usual (409 when it is disabled)',
+    tag: 'strategies',
+    params: NameParam,
+    response: RunStrategyResult,
+    handler: async ({ params }, { deps, c }) => {
+      const current = await existing(deps.sql(), params.name);
+      if (!current.enabled)
+        throw conflict(`strategy "${current.name}" is disabled; enable it first`, { name: 'is disabled' });
+      const r = await generateSignals(pipelineContext(deps, c), { strategies: [current.name] });
+      const run = r.strategies.find((x) => x.name === current.name);
+      if (run?.status === 'error')
+        throw conflict(`strategy "${current.name}" failed: ${run.reason}`, { name: run.reason ?? 'failed' });
+      return { strategy: current.name, signalIds: r.signalIds };
+    },
+  }),
 ];
