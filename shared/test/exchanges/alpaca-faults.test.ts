@@ -36,7 +36,14 @@ describe('reads under 429 / 500 / timeout / drop storms', () => {
     const a = await alpaca.getAccount();
     expect(a.accountId).toBe(fake.trading.accountId);
     const seen = fake.requestsTo('GET /v2/account').slice(before);
-    expect(seen.map((r) => r.fault ?? r.outcome)).toEqual(['status', 'status', 'status', 'drop', 'delay', 200]);
+    expect(seen.map((r) => r.fault ?? r.outcome)).toEqual([
+      'status',
+      'status',
+      'status',
+      'drop',
+      'delay',
+      200,
+    ]);
   });
 
   it('honours Retry-After on a 429', async () => {
@@ -49,7 +56,14 @@ describe('reads under 429 / 500 / timeout / drop storms', () => {
   it('pages through bars while pages fail, without losing or repeating a bar', async () => {
     // faults on the first, fourth, eighth and twelfth requests of the download
     fake.inject({ route: 'GET /v2/stocks/bars', mode: 'status', status: 500, times: 3 });
-    fake.inject({ route: 'GET /v2/stocks/bars', mode: 'status', status: 429, retryAfterS: 0, times: 2, after: 4 });
+    fake.inject({
+      route: 'GET /v2/stocks/bars',
+      mode: 'status',
+      status: 429,
+      retryAfterS: 0,
+      times: 2,
+      after: 4,
+    });
     fake.inject({ route: 'GET /v2/stocks/bars', mode: 'drop', times: 2, after: 8 });
     fake.inject({ route: 'GET /v2/stocks/bars', mode: 'delay', delayMs: 600, times: 1, after: 12 });
     const before = fake.requestsTo('GET /v2/stocks/bars').length;
@@ -66,8 +80,20 @@ describe('reads under 429 / 500 / timeout / drop storms', () => {
     // February 2024: 20 sessions (19th is Presidents' Day) of 78 five-minute bars
     expect(times.length).toBe(20 * 78);
     expect(new Set(times).size).toBe(times.length);
-    const faults = fake.requestsTo('GET /v2/stocks/bars').slice(before).filter((r) => r.fault);
-    expect(faults.map((r) => r.fault)).toEqual(['status', 'status', 'status', 'status', 'status', 'drop', 'drop', 'delay']);
+    const faults = fake
+      .requestsTo('GET /v2/stocks/bars')
+      .slice(before)
+      .filter((r) => r.fault);
+    expect(faults.map((r) => r.fault)).toEqual([
+      'status',
+      'status',
+      'status',
+      'status',
+      'status',
+      'drop',
+      'drop',
+      'delay',
+    ]);
   });
 
   it('gives up with a typed, retryable error when the venue stays down', async () => {
@@ -119,7 +145,9 @@ describe('orders under fault storms', () => {
       { mode: 'delay', delayMs: 450 },
     ];
     const intents = Array.from({ length: 40 }, (_, k) =>
-      k % 4 === 3 ? intent({ symbol: 'BTC/USD', qty: '0.001' }) : intent({ symbol: 'AAPL', qty: String(1 + (k % 3)) }),
+      k % 4 === 3
+        ? intent({ symbol: 'BTC/USD', qty: '0.001' })
+        : intent({ symbol: 'AAPL', qty: String(1 + (k % 3)) }),
     );
     const postsBefore = fake.requestsTo('POST /v2/orders').length;
     const results = [];
@@ -127,7 +155,8 @@ describe('orders under fault storms', () => {
       // every submit meets one or two faults on the POST and, for some, on the lookup too
       fake.inject({ route: 'POST /v2/orders', ...modes[k % modes.length], times: 1 });
       if (k % 3 === 0) fake.inject({ route: 'POST /v2/orders', ...modes[(k + 3) % modes.length], times: 1 });
-      if (k % 5 === 0) fake.inject({ route: 'GET /v2/orders:by_client_order_id', mode: 'status', status: 500, times: 1 });
+      if (k % 5 === 0)
+        fake.inject({ route: 'GET /v2/orders:by_client_order_id', mode: 'status', status: 500, times: 1 });
       if (k % 7 === 0) fake.inject({ route: 'GET /v2/orders:by_client_order_id', mode: 'drop', times: 1 });
       results.push(await alpaca.submitOrder(i));
     }
