@@ -6,6 +6,7 @@ import { ConfigError } from '../config/index.ts';
 import { db } from '../db/client.ts';
 import { finishRun, startRun } from '../db/runs.ts';
 import { type Logger, logger } from '../log/index.ts';
+import { reportFunctionFailure } from '../notify/failures.ts';
 import { EVENT_TYPES, type EventEnvelope } from '../schemas/index.ts';
 import { HttpError, invalidInput } from './errors.ts';
 import type { FaasContext, FaasEvent, FaasHandler } from './faas.ts';
@@ -92,6 +93,15 @@ export function defineFunction<S extends z.ZodType, R>(def: FunctionDefinition<S
         await finishRun(sql, runId, { outcome, statusCode: status, error }).catch((e) =>
           log.error({ err: (e as Error).message }, 'could not record the run'),
         );
+      }
+      if (sql && status >= 500) {
+        const failed = {
+          functionName: def.name,
+          runId: runId ?? null,
+          error: error ?? 'failed',
+          correlationId,
+        };
+        await reportFunctionFailure(sql, processBus, failed, log);
       }
     };
     try {
