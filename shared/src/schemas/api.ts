@@ -382,7 +382,7 @@ export const StrategyUpdate = z
     timeframe: Timeframe.optional(),
     exchange: Slug.nullable().optional(),
     sizing: Sizing.optional(),
-    exits: Exits.optional(),
+    exits: Exits.unwrap().optional(),
     allowShort: z.boolean().optional(),
     enabled: z.boolean().optional(),
   })
