@@ -7,7 +7,7 @@
  * kill switch's flatten and a halted strategy's exits must still be able to run.
  */
 import type { Sql } from 'postgres';
-import { activeHalts, getSetting, lastLosingTradeAt, realizedPnlSince } from '../db/index.ts';
+import { activeHalts, getSetting, lastLosingTradeAt } from '../db/index.ts';
 import { abs, add, cmp, fromNumber, mul, neg, sub, sum } from '../money/index.ts';
 import { reduces } from '../pipeline/booking.ts';
 import { RiskLimits, type Side, TIMEFRAMES, type TradingHalt } from '../schemas/index.ts';
@@ -42,29 +42,64 @@ export async function loadRiskLimits(sql: Sql): Promise<LoadedLimits> {
 const DAY_MS = 86_400_000;
 export const utcDayStart = (now: number): number => Math.floor(now / DAY_MS) * DAY_MS;
 
-/**
- * Today's P&L across every book: trades realised since UTC midnight plus the open positions marked to
- * the newest stored close. Counting a position's whole unrealised result (not only today's move) is the
- * conservative reading of "loss for the day": it can only halt earlier, never later.
- */
-export async function dayPnl(sql: Sql, now: number): Promise<string> {
-  const realized = await realizedPnlSince(sql, new Date(utcDayStart(now)).toISOString());
-  const rows = await sql<{ qty: string; avg_price: string; close: number | null }[]>`
-    SELECT p.qty, p.avg_price, last.close
-    FROM positions p
-    LEFT JOIN LATERAL (
+/** Per symbol, the newest stored close at or before `at` (epoch ms), any timeframe (the most recent bar wins). */
+async function closesAt(
+  sql: Sql,
+  symbols: readonly string[],
+  at: number,
+  before = false,
+): Promise<Map<string, string>> {
+  if (symbols.length === 0) return new Map();
+  const cutoff = new Date(at);
+  const rows = await sql<{ symbol: string; close: number }[]>`
+    SELECT s.symbol, last.close
+    FROM unnest(${sql.array(symbols as string[])}::text[]) AS s(symbol)
+    CROSS JOIN LATERAL (
       SELECT b.close FROM unnest(${sql.array([...TIMEFRAMES])}::text[]) AS tf(timeframe)
       CROSS JOIN LATERAL (
-        SELECT ts, close FROM bars WHERE bars.symbol = p.symbol AND bars.timeframe = tf.timeframe
+        SELECT ts, close FROM bars
+        WHERE bars.symbol = s.symbol AND bars.timeframe = tf.timeframe
+          AND ${before ? sql`ts < ${cutoff}` : sql`ts <= ${cutoff}`}
         ORDER BY ts DESC LIMIT 1
       ) b
       ORDER BY b.ts DESC LIMIT 1
-    ) last ON true
-    WHERE p.qty <> 0`;
-  const unrealized = sum(
-    rows.filter((r) => r.close !== null).map((r) => mul(r.qty, sub(fromNumber(r.close!), r.avg_price))),
-  );
-  return add(realized, unrealized);
+    ) last`;
+  return new Map(rows.map((r) => [r.symbol, fromNumber(r.close)]));
+}
+
+/**
+ * Today's P&L across every book, marked to market since UTC midnight: per symbol, the quantity held at
+ * midnight times the move since (midnight's price = the close of the last bar that started before it),
+ * plus each trade of today marked from its price to now, less today's fees. Realised and unrealised
+ * alike, and only what happened today: a position underwater since yesterday does not halt today.
+ */
+export async function dayPnl(sql: Sql, now: number): Promise<string> {
+  const dayStart = utcDayStart(now);
+  const held = await sql<{ symbol: string; qty: string }[]>`
+    SELECT symbol, sum(qty) AS qty FROM positions GROUP BY symbol HAVING sum(qty) <> 0`;
+  const today = await sql<{ symbol: string; qty: string; cost: string; fees: string }[]>`
+    SELECT symbol,
+      sum(CASE WHEN side = 'buy' THEN qty ELSE -qty END) AS qty,
+      sum(CASE WHEN side = 'buy' THEN qty ELSE -qty END * price) AS cost,
+      sum(fee) AS fees
+    FROM trades WHERE executed_at >= ${new Date(dayStart)} GROUP BY symbol`;
+  const symbols = [...new Set([...held.map((r) => r.symbol), ...today.map((r) => r.symbol)])];
+  const nowPrices = await closesAt(sql, symbols, now);
+  const startPrices = await closesAt(sql, symbols, dayStart, true);
+  const heldBy = new Map(held.map((r) => [r.symbol, r.qty]));
+  const todayBy = new Map(today.map((r) => [r.symbol, r]));
+  const parts: string[] = [];
+  for (const symbol of symbols) {
+    const price = nowPrices.get(symbol);
+    if (price === undefined) continue;
+    const t = todayBy.get(symbol);
+    const qtyNow = heldBy.get(symbol) ?? '0';
+    const qtyAtStart = sub(qtyNow, t?.qty ?? '0');
+    const startPrice = startPrices.get(symbol) ?? price;
+    parts.push(mul(qtyAtStart, sub(price, startPrice)));
+    if (t) parts.push(sub(sub(mul(t.qty, price), t.cost), t.fees));
+  }
+  return sum(parts);
 }
 
 export interface DailyLossBreach {
