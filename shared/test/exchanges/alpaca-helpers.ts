@@ -15,7 +15,7 @@ export async function alpacaFor(
     dataUrl: fake.url,
     paper: true,
     timeoutMs: 2_000,
-    rateLimitPerMinute: 1_000_000,
+    rateLimit: { maxRequests: 1_000_000, intervalMs: 1000 },
     retry: { maxRetries: 6, initialDelayMs: 2, maxDelayMs: 20 },
     ...options,
   });

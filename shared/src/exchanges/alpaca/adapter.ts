@@ -98,7 +98,7 @@ export class AlpacaExchange implements ExchangeAdapter {
       keyId: s.keyId.reveal(),
       secret: s.secretKey.reveal(),
       timeoutMs: s.timeoutMs,
-      rateLimit: { maxRequests: s.rateLimitPerMinute, intervalMs: 60_000 },
+      rateLimit: s.rateLimit,
     };
     const tradingConfig = new trading.Configuration({ ...shared, paper: s.paper, basePath: s.tradingUrl });
     const dataConfig = new marketData.Configuration({ ...shared, basePath: s.dataUrl });

@@ -27,8 +27,16 @@ export const AlpacaOptionsSchema = z.object({
   cryptoLocation: z.string().min(1).default('us'),
   /** Per-request deadline. A submit that times out is resolved by a lookup, never blindly resent. */
   timeoutMs: z.number().int().positive().default(15_000),
-  /** Requests per minute per host for the SDK's token bucket (Alpaca allows about 200). */
-  rateLimitPerMinute: z.number().int().positive().default(190),
+  /**
+   * The SDK's token bucket, per host: bursts of `maxRequests`, refilled at `maxRequests` per
+   * `intervalMs`. Alpaca allows about 200 requests a minute.
+   */
+  rateLimit: z
+    .object({
+      maxRequests: z.number().int().positive().default(190),
+      intervalMs: z.number().int().positive().default(60_000),
+    })
+    .default({ maxRequests: 190, intervalMs: 60_000 }),
   retry: z
     .object({
       maxRetries: z.number().int().min(0).max(20).default(5),

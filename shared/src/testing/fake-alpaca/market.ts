@@ -194,7 +194,8 @@ export class FakeMarket {
       return;
     }
     const firstDate = addDays(zonedDate(start), -7);
-    const lastDate = zonedDate(last);
+    // A week's bar exists when any day of it had a session, even if its Monday was a holiday.
+    const lastDate = timeframe === '1Week' ? addDays(zonedDate(last), 6) : zonedDate(last);
     if (timeframe === '1Day' || timeframe === '1Week') {
       let lastWeek = '';
       for (let d = firstDate; d <= lastDate; d = addDays(d, 1)) {
