@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import type { TradingHalt } from '../schemas/index.ts';
-import { iso, isoOrNull } from './rows.ts';
+import { iso, isoOrNull, pgArray } from './rows.ts';
 
 interface HaltRow {
   id: number;
@@ -25,7 +25,7 @@ export async function activeHalts(sql: Sql, now: string, scopes?: readonly strin
   const rows = await sql<HaltRow[]>`
     SELECT * FROM trading_halts
     WHERE cleared_at IS NULL AND (until IS NULL OR until > ${now})
-      AND (${scopes ? sql`scope = ANY(${sql.array(scopes as string[])}::text[])` : sql`TRUE`})
+      AND (${scopes ? sql`scope = ANY(${pgArray(scopes as string[])}::text[])` : sql`TRUE`})
     ORDER BY id`;
   return rows.map(toHalt);
 }

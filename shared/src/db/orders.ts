@@ -9,7 +9,7 @@ import {
   type TimeInForce,
 } from '../schemas/index.ts';
 import { keyset, type Page, pageSize, toPage } from './keyset.ts';
-import { iso, isoOrNull } from './rows.ts';
+import { iso, isoOrNull, pgArray } from './rows.ts';
 
 interface OrderRow {
   id: number;
@@ -133,7 +133,7 @@ export async function getOrders(sql: Sql, ids: readonly number[]): Promise<Order
   if (ids.length === 0) return [];
   const rows = await sql<
     OrderRow[]
-  >`SELECT * FROM orders WHERE id = ANY(${sql.array(ids as number[])}::int8[]) ORDER BY id`;
+  >`SELECT * FROM orders WHERE id = ANY(${pgArray(ids as number[])}::int8[]) ORDER BY id`;
   return rows.map(toOrder);
 }
 

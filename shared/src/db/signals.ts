@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
 import { keyset, type Page, pageSize, toPage } from './keyset.ts';
-import { iso } from './rows.ts';
+import { iso, pgArray } from './rows.ts';
 
 interface SignalRow {
   id: number;
@@ -73,7 +73,7 @@ export async function getSignals(sql: Sql, ids: readonly number[]): Promise<Sign
   if (ids.length === 0) return [];
   const rows = await sql<
     SignalRow[]
-  >`SELECT * FROM signals WHERE id = ANY(${sql.array(ids as number[])}::int8[]) ORDER BY id`;
+  >`SELECT * FROM signals WHERE id = ANY(${pgArray(ids as number[])}::int8[]) ORDER BY id`;
   return rows.map(toSignal);
 }
 

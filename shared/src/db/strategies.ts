@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import type { Exits, Sizing, StrategyConfig, Timeframe } from '../schemas/index.ts';
-import { iso } from './rows.ts';
+import { iso, pgArray } from './rows.ts';
 
 interface StrategyRow {
   id: number;
@@ -85,7 +85,7 @@ function values(sql: Sql, s: StrategyWrite) {
     description: s.description ?? '',
     params: sql.json(s.params as never),
     enabled: s.enabled,
-    symbols: sql.array(s.symbols),
+    symbols: pgArray(s.symbols),
     timeframe: s.timeframe,
     exchange: s.exchange,
     sizing: sql.json(s.sizing as never),
@@ -99,7 +99,7 @@ export async function upsertStrategy(sql: Sql, s: StrategyWrite): Promise<Strate
   const v = values(sql, s);
   const [row] = await sql<StrategyRow[]>`
     INSERT INTO strategies (name, module, description, params, enabled, symbols, timeframe, exchange, sizing, exits, allow_short)
-    VALUES (${v.name}, ${v.module}, ${v.description}, ${v.params}, ${v.enabled}, ${v.symbols}, ${v.timeframe},
+    VALUES (${v.name}, ${v.module}, ${v.description}, ${v.params}, ${v.enabled}, ${v.symbols}::text[], ${v.timeframe},
             ${v.exchange}, ${v.sizing}, ${v.exits}, ${v.allow_short})
     ON CONFLICT (name) DO UPDATE SET
       module = EXCLUDED.module, description = EXCLUDED.description, params = EXCLUDED.params,
@@ -118,7 +118,7 @@ export async function createStrategyIfMissing(
   const v = values(sql, s);
   const [row] = await sql<StrategyRow[]>`
     INSERT INTO strategies (name, module, description, params, enabled, symbols, timeframe, exchange, sizing, exits, allow_short)
-    VALUES (${v.name}, ${v.module}, ${v.description}, ${v.params}, ${v.enabled}, ${v.symbols}, ${v.timeframe},
+    VALUES (${v.name}, ${v.module}, ${v.description}, ${v.params}, ${v.enabled}, ${v.symbols}::text[], ${v.timeframe},
             ${v.exchange}, ${v.sizing}, ${v.exits}, ${v.allow_short})
     ON CONFLICT (name) DO NOTHING
     RETURNING *`;

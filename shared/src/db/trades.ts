@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Side, Trade } from '../schemas/index.ts';
 import { keyset, type Page, pageSize, toPage } from './keyset.ts';
-import { iso } from './rows.ts';
+import { iso, pgArray } from './rows.ts';
 
 interface TradeRow {
   id: number;
@@ -50,7 +50,7 @@ export async function getTrades(sql: Sql, ids: readonly number[]): Promise<Trade
   if (ids.length === 0) return [];
   const rows = await sql<
     TradeRow[]
-  >`SELECT * FROM trades WHERE id = ANY(${sql.array(ids as number[])}::int8[]) ORDER BY id`;
+  >`SELECT * FROM trades WHERE id = ANY(${pgArray(ids as number[])}::int8[]) ORDER BY id`;
   return rows.map(toTrade);
 }
 

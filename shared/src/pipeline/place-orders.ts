@@ -26,6 +26,7 @@ import {
   markSignal,
   type NewOrder,
   openOrders,
+  pgArray,
   updateOrder,
 } from '../db/index.ts';
 import { defaultExchangeName, getExchange } from '../exchanges/configured.ts';
@@ -437,7 +438,7 @@ export async function placeSignalOrders(
 /** The newest stored close of a symbol (any timeframe), or the exchange's latest 1Min bar. */
 async function lastPrice(sql: Sql, exchange: ExchangeAdapter, symbol: string): Promise<string | null> {
   const [row] = await sql<{ close: number }[]>`
-    SELECT b.close FROM unnest(${sql.array([...TIMEFRAMES])}::text[]) AS tf(timeframe)
+    SELECT b.close FROM unnest(${pgArray([...TIMEFRAMES])}::text[]) AS tf(timeframe)
     CROSS JOIN LATERAL (SELECT ts, close FROM bars WHERE symbol = ${symbol} AND timeframe = tf.timeframe ORDER BY ts DESC LIMIT 1) b
     ORDER BY b.ts DESC LIMIT 1`;
   if (row) return fromNumber(row.close);

@@ -7,7 +7,7 @@
  * kill switch's flatten and a halted strategy's exits must still be able to run.
  */
 import type { Sql } from 'postgres';
-import { activeHalts, getSetting, lastLosingTradeAt } from '../db/index.ts';
+import { activeHalts, getSetting, lastLosingTradeAt, pgArray } from '../db/index.ts';
 import { abs, add, cmp, fromNumber, mul, neg, sub, sum } from '../money/index.ts';
 import { reduces } from '../pipeline/booking.ts';
 import { RiskLimits, type Side, TIMEFRAMES, type TradingHalt } from '../schemas/index.ts';
@@ -53,9 +53,9 @@ async function closesAt(
   const cutoff = new Date(at);
   const rows = await sql<{ symbol: string; close: number }[]>`
     SELECT s.symbol, last.close
-    FROM unnest(${sql.array(symbols as string[])}::text[]) AS s(symbol)
+    FROM unnest(${pgArray(symbols as string[])}::text[]) AS s(symbol)
     CROSS JOIN LATERAL (
-      SELECT b.close FROM unnest(${sql.array([...TIMEFRAMES])}::text[]) AS tf(timeframe)
+      SELECT b.close FROM unnest(${pgArray([...TIMEFRAMES])}::text[]) AS tf(timeframe)
       CROSS JOIN LATERAL (
         SELECT ts, close FROM bars
         WHERE bars.symbol = s.symbol AND bars.timeframe = tf.timeframe

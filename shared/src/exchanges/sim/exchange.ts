@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { clock } from '../../clock/index.ts';
 import { env } from '../../config/index.ts';
 import { connect, db } from '../../db/client.ts';
+import { pgArray } from '../../db/rows.ts';
 import { DEMO_SEED, DEMO_SYMBOLS, type DemoMarket, demoMarket } from '../../demo/generator.ts';
 import {
   abs,
@@ -451,8 +452,8 @@ export class SimExchange implements ExchangeAdapter {
     if (symbols.length === 0) return out;
     const rows = await tx<{ symbol: string; timeframe: Timeframe; t: number; close: number }[]>`
       SELECT s.symbol, tf.timeframe, (extract(epoch FROM b.ts) * 1000)::float8 AS t, b.close
-      FROM unnest(${tx.array(symbols as string[])}::text[]) AS s(symbol)
-      CROSS JOIN unnest(${tx.array([...TIMEFRAMES])}::text[], ${tx.array(TIMEFRAMES.map((t) => TIMEFRAME_MS[t]))}::int8[])
+      FROM unnest(${pgArray(symbols as string[])}::text[]) AS s(symbol)
+      CROSS JOIN unnest(${pgArray([...TIMEFRAMES])}::text[], ${pgArray(TIMEFRAMES.map((t) => TIMEFRAME_MS[t]))}::int8[])
         AS tf(timeframe, ms)
       CROSS JOIN LATERAL (
         SELECT ts, close FROM bars
@@ -731,7 +732,7 @@ export class SimExchange implements ExchangeAdapter {
     const stored = symbols.filter((s) => !this.demo.has(s));
     const rows = stored.length
       ? await this.sql<(BarRow & { symbol: string })[]>`
-          SELECT s.symbol, b.* FROM unnest(${this.sql.array(stored)}::text[]) AS s(symbol)
+          SELECT s.symbol, b.* FROM unnest(${pgArray(stored)}::text[]) AS s(symbol)
           CROSS JOIN LATERAL (
             SELECT ts, open, high, low, close, volume FROM bars
             WHERE bars.symbol = s.symbol AND bars.timeframe = ${timeframe} AND ts <= ${new Date(now - tfMs)}
