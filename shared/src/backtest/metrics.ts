@@ -7,8 +7,12 @@
  *   deviation, no losing trade) is null, never Infinity or NaN, so results are plain JSON.
  * - Trade statistics use closed trades and their P&L after fees.
  */
+
+import type { BacktestMetrics, PeriodicReturns, PeriodReturn } from '../schemas/backtest.ts';
 import { DAY_MS, dayLabel, dayNumber, monthLabel, monthNumber, weekStart } from './calendar.ts';
 import type { EngineResult, TradeRecord } from './types.ts';
+
+export type { BacktestMetrics, PeriodicReturns, PeriodReturn };
 
 export interface MetricsOptions {
   periodsPerYear: number;
@@ -16,100 +20,17 @@ export interface MetricsOptions {
   riskFreeRate: number;
 }
 
-export interface DrawdownInfo {
-  /** Deepest fall from a running peak, as a fraction (0.25 = 25% below the peak). */
-  maxDrawdown: number;
-  /** The same fall in money. */
-  maxDrawdownAmount: number;
-  /** The peak before the deepest fall (ISO time). */
-  maxDrawdownStart: string | null;
-  /** The trough. */
-  maxDrawdownEnd: string | null;
-  /** When equity got back to the peak; null if it never did. */
-  maxDrawdownRecovery: string | null;
-  /** Peak to recovery (or to the end when unrecovered), ms. */
-  maxDrawdownDurationMs: number;
-  /** Trough to recovery, ms; null when unrecovered. */
-  timeToRecoveryMs: number | null;
-  /** Longest stretch below a previous peak, ms. */
-  longestDrawdownMs: number;
-}
-
-export interface BacktestMetrics extends DrawdownInfo {
-  startEquity: number;
-  endEquity: number;
-  netProfit: number;
-  totalReturn: number;
-  cagr: number | null;
-  annualVolatility: number | null;
-  annualVariance: number | null;
-  sharpe: number | null;
-  probabilisticSharpe: number | null;
-  sortino: number | null;
-  calmar: number | null;
-  sqn: number | null;
-  informationRatio: number | null;
-  trackingError: number | null;
-  treynor: number | null;
-  alpha: number | null;
-  beta: number | null;
-  /** Equal-weight buy-and-hold of the same symbols over the same bars. */
-  benchmarkReturn: number;
-  /** Mean of the symbols' own price change (first to last close): Freqtrade's market change. */
-  marketChange: number;
-  minEquity: number;
-  maxEquity: number;
-  trades: number;
-  openTrades: number;
-  wins: number;
-  losses: number;
-  winRate: number | null;
-  lossRate: number | null;
-  grossProfit: number;
-  grossLoss: number;
-  profitFactor: number | null;
-  expectancy: number | null;
-  expectancyRatio: number | null;
-  averageWin: number | null;
-  averageLoss: number | null;
-  winLossRatio: number | null;
-  bestTrade: number | null;
-  worstTrade: number | null;
-  bestTradeReturn: number | null;
-  worstTradeReturn: number | null;
-  maxConsecutiveWins: number;
-  maxConsecutiveLosses: number;
-  tradesPerDay: number | null;
-  averageHoldingMs: number | null;
-  averageWinnerHoldingMs: number | null;
-  averageLoserHoldingMs: number | null;
-  averageStake: number | null;
-  bestDay: number | null;
-  worstDay: number | null;
-  winningDays: number;
-  losingDays: number;
-  flatDays: number;
-  exposure: number;
-  turnover: number | null;
-  tradedVolume: number;
-  totalFees: number;
-  orders: EngineResult['orders'];
-  bars: number;
-  periodsPerYear: number;
-  riskFreeRate: number;
-}
-
-export interface PeriodReturn {
-  /** YYYY-MM-DD for days and weeks (the week's Monday), YYYY-MM for months. */
-  period: string;
-  return: number;
-}
-
-export interface PeriodicReturns {
-  daily: PeriodReturn[];
-  weekly: PeriodReturn[];
-  monthly: PeriodReturn[];
-}
+export type DrawdownInfo = Pick<
+  BacktestMetrics,
+  | 'maxDrawdown'
+  | 'maxDrawdownAmount'
+  | 'maxDrawdownStart'
+  | 'maxDrawdownEnd'
+  | 'maxDrawdownRecovery'
+  | 'maxDrawdownDurationMs'
+  | 'timeToRecoveryMs'
+  | 'longestDrawdownMs'
+>;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const iso = (t: number): string => new Date(t).toISOString();

@@ -1,4 +1,5 @@
 export * from './accounts.ts';
+export * from './backtests.ts';
 export * from './bars.ts';
 export * from './client.ts';
 export * from './events.ts';

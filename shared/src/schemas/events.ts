@@ -58,8 +58,18 @@ export const EVENT_PAYLOADS = {
     actual: DecimalString,
   }),
   'strategies.changed': z.object({ name: Slug, change: z.string() }),
-  'backtests.progress': z.object({ backtestId: Id, done: z.number().int(), total: z.number().int() }),
-  'backtests.completed': z.object({ backtestId: Id, status: z.enum(['completed', 'failed']) }),
+  /** A sweep's progress names its latest finished backtest and the sweep; done/total count its runs. */
+  'backtests.progress': z.object({
+    backtestId: Id,
+    done: z.number().int(),
+    total: z.number().int(),
+    sweepId: Id.optional(),
+  }),
+  'backtests.completed': z.object({
+    backtestId: Id,
+    status: z.enum(['completed', 'failed']),
+    sweepId: Id.optional(),
+  }),
   'functions.failed': z.object({ functionName: z.string(), runId: Id.nullable(), error: z.string() }),
 } as const;
 

@@ -1,4 +1,5 @@
 export * from './api.ts';
+export * from './backtest.ts';
 export * from './bar.ts';
 export * from './common.ts';
 export * from './events.ts';

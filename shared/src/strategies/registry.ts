@@ -63,6 +63,11 @@ export function setStrategiesDir(dir: string | null | undefined): void {
   dirOverride = dir;
 }
 
+/** The folder user strategies are loaded from now (null: none). Worker threads are given the same. */
+export function currentStrategiesDir(): string | null {
+  return strategiesDir();
+}
+
 function strategiesDir(): string | null {
   if (dirOverride !== undefined) return dirOverride === null ? null : resolve(dirOverride);
   const d = env().WEAVER_STRATEGIES_DIR;
