@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIGRATIONS_DIR } from '@weaver/shared/db';
+import { MIGRATIONS_DIR, upsertBars, upsertStrategy } from '@weaver/shared/db';
 import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ interface World {
   sql: Sql;
   receiver: FakeReceiver;
   prefix: string;
+  apiToken: string;
+  call(fn: string, body: unknown): Promise<Answer>;
 }
 
 interface Answer {
@@ -30,19 +32,170 @@ interface Answer {
   body: unknown;
 }
 
+interface Request {
+  body: unknown;
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  check(a: Answer, w: World): Promise<void>;
+}
+
 interface Case {
   /** A request the function must accept (200), and what must then be true. */
-  request(
-    w: World,
-  ): Promise<{ body: unknown; method?: string; path?: string; check(a: Answer, w: World): Promise<void> }>;
+  request(w: World): Promise<Request>;
   /** A request it must refuse with a 4xx naming `field`. */
-  invalid: { body: unknown; field: string; status?: number };
+  invalid: { body: unknown; field: string; status?: number; path?: string };
+}
+
+const T0 = Date.parse('2026-01-05T15:00:00Z');
+const MIN = 60_000;
+/** SMA(2) crosses over SMA(4) on the 9th bar, the newest one (a signal on an older bar is stale). */
+const CLOSES = [100, 100, 100, 100, 100, 99, 98, 98, 104];
+/** Every host's clock: just after the last bar closed. */
+const NOW = T0 + CLOSES.length * MIN + 5000;
+
+async function seedMarket(sql: Sql, name: string, symbol: string): Promise<void> {
+  await upsertBars(
+    sql,
+    CLOSES.map((close, i) => {
+      const open = i === 0 ? close : CLOSES[i - 1];
+      return {
+        symbol,
+        timeframe: '1Min' as const,
+        time: new Date(T0 + i * MIN).toISOString(),
+        open,
+        high: Math.max(open, close) + 0.5,
+        low: Math.min(open, close) - 0.5,
+        close,
+        volume: 10_000,
+      };
+    }),
+  );
+  await upsertStrategy(sql, {
+    name,
+    module: 'sma-crossover',
+    params: { fast: 2, slow: 4 },
+    enabled: true,
+    symbols: [symbol],
+    timeframe: '1Min',
+    exchange: 'sim',
+    sizing: { type: 'fixed_qty', qty: '10' },
+    allowShort: false,
+  } as never);
+}
+
+/** A BUY signal on the crossover bar, as generate-signals would have stored it. */
+async function signalFor(sql: Sql, strategy: string, symbol: string): Promise<number> {
+  const [s] = await sql<{ id: number }[]>`
+    INSERT INTO signals (strategy, symbol, timeframe, bar_time, side, price)
+    VALUES (${strategy}, ${symbol}, '1Min', ${new Date(T0 + 8 * MIN)}, 'buy', 104) RETURNING id`;
+  return s.id;
 }
 
 const stack = loadStack(join(PROJECT_ROOT, 'stack.yml'));
+const API_TOKEN = 'bundle-test-api-token-0123456789';
 
 /** One entry per function of stack.yml: a function without one fails the suite. */
 const CASES: Record<string, Case> = {
+  'fetch-bars': {
+    async request() {
+      return {
+        body: {},
+        async check(a) {
+          expect(a.body).toBeTypeOf('object');
+        },
+      };
+    },
+    invalid: { body: { timeframe: '7Min' }, field: 'timeframe' },
+  },
+  'generate-signals': {
+    async request(w) {
+      await seedMarket(w.sql, 'bundle-gs', 'GSIG');
+      return {
+        body: { strategies: ['bundle-gs'] },
+        async check(_a, w) {
+          const rows = await w.sql`SELECT side FROM signals WHERE strategy = 'bundle-gs'`;
+          expect(rows.map((r) => r.side)).toContain('buy');
+        },
+      };
+    },
+    invalid: { body: { count: -1 }, field: 'count' },
+  },
+  'place-order': {
+    async request(w) {
+      await seedMarket(w.sql, 'bundle-po', 'PORD');
+      const id = await signalFor(w.sql, 'bundle-po', 'PORD');
+      return {
+        body: { signalIds: [id] },
+        async check(_a, w) {
+          const orders = await w.sql`SELECT client_order_id, status FROM orders WHERE signal_id = ${id}`;
+          expect(orders).toHaveLength(1);
+          // Again: the same signal never becomes a second order.
+          expect((await w.call('place-order', { signalIds: [id] })).status).toBe(200);
+          expect(await w.sql`SELECT 1 FROM orders WHERE signal_id = ${id}`).toHaveLength(1);
+        },
+      };
+    },
+    invalid: { body: { signalIds: [] }, field: 'signalIds' },
+  },
+  'record-trade': {
+    async request(w) {
+      await seedMarket(w.sql, 'bundle-rt', 'RTRD');
+      const id = await signalFor(w.sql, 'bundle-rt', 'RTRD');
+      expect((await w.call('place-order', { signalIds: [id] })).status).toBe(200);
+      const [o] = await w.sql<{ id: number }[]>`SELECT id FROM orders WHERE signal_id = ${id}`;
+      return {
+        body: { orderIds: [o.id] },
+        async check(_a, w) {
+          const [order] = await w.sql`SELECT status, filled_qty FROM orders WHERE id = ${o.id}`;
+          const trades = await w.sql`SELECT qty FROM trades WHERE order_id = ${o.id}`;
+          // Booked exactly as far as the exchange filled it.
+          expect(trades.reduce((n, t) => n + Number(t.qty), 0)).toBe(Number(order.filled_qty));
+        },
+      };
+    },
+    invalid: { body: {}, field: 'orderIds' },
+  },
+  reconcile: {
+    async request() {
+      return {
+        body: { snapshot: false },
+        async check(a) {
+          expect(a.body).toBeTypeOf('object');
+        },
+      };
+    },
+    invalid: { body: { limit: 0 }, field: 'limit' },
+  },
+  'run-backtest': {
+    async request(w) {
+      await seedMarket(w.sql, 'bundle-bt', 'BTST');
+      return {
+        body: { strategy: 'sma-crossover', symbols: ['BTST'], timeframe: '1Min', params: { fast: 2, slow: 4 } },
+        async check(a, w) {
+          const id = (a.body as { id: number }).id;
+          const [row] = await w.sql`SELECT status FROM backtests WHERE id = ${id}`;
+          expect(row.status).toBe('completed');
+        },
+      };
+    },
+    invalid: { body: { strategy: 'sma-crossover', symbols: [] }, field: 'symbols' },
+  },
+  gateway: {
+    async request(w) {
+      return {
+        body: undefined,
+        method: 'GET',
+        path: '/metrics',
+        headers: { authorization: `Bearer ${w.apiToken}` },
+        async check(a) {
+          expect(a.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+          expect(String(a.body)).toContain('weaver_metrics_collector_up{collector="orders"} 1');
+        },
+      };
+    },
+    invalid: { body: { token: 42 }, field: 'token', path: '/api/session' },
+  },
   notify: {
     async request() {
       const body = {
@@ -88,10 +241,16 @@ const CASES: Record<string, Case> = {
   },
 };
 
-async function call(host: Host, body: unknown, method = 'POST', path = '/'): Promise<Answer> {
+async function call(
+  host: Host,
+  body: unknown,
+  method = 'POST',
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await fetch(`${host.url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: method === 'GET' ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -118,7 +277,17 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
   beforeAll(async () => {
     await receiver.start();
     nats = await createTestNatsBus();
-    world = { sql: tdb.sql, receiver, prefix: nats.prefix };
+    world = {
+      sql: tdb.sql,
+      receiver,
+      prefix: nats.prefix,
+      apiToken: API_TOKEN,
+      call: (fn, body) => {
+        const h = hosts.get(fn);
+        if (!h) throw new Error(`${fn} is not running`);
+        return call(h, body);
+      },
+    };
     const secrets = join(work, 'secrets');
     execFileSync('mkdir', ['-p', secrets]);
     writeFileSync(join(secrets, 'notify-webhook'), `${receiver.url}/hook\n`);
@@ -150,6 +319,8 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
               WEAVER_STREAM: nats.stream,
               WEAVER_SECRETS_DIR: secrets,
               WEAVER_EXCHANGE: 'sim',
+              WEAVER_CLOCK: `${NOW}@${Date.now()}x1`,
+              WEAVER_API_TOKEN: API_TOKEN,
               LOG_LEVEL: 'warn',
             },
           }),
@@ -208,15 +379,15 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     it(`${f.name}: answers a request over HTTP`, async () => {
       const host = hostOf(f.name);
       const req = await c.request(world);
-      const a = await call(host, req.body, req.method, req.path);
+      const a = await call(host, req.body, req.method, req.path, req.headers);
       expect(a.status, `${f.name} answered ${JSON.stringify(a.body)}\n${host.output()}`).toBe(200);
-      expect(a.contentType).toMatch(/^application\/json/);
+      if (req.path !== '/metrics') expect(a.contentType).toMatch(/^application\/json/);
       await req.check(a, world);
     });
 
     it(`${f.name}: refuses bad input with a 4xx naming the field`, async () => {
       const host = hostOf(f.name);
-      const a = await call(host, c.invalid.body);
+      const a = await call(host, c.invalid.body, 'POST', c.invalid.path);
       expect(a.status, JSON.stringify(a.body)).toBe(c.invalid.status ?? 400);
       expect(a.contentType).toMatch(/^application\/json/);
       expect((a.body as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty(
