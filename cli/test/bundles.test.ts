@@ -5,7 +5,7 @@
  * for `faas-cli build` in CI.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS_DIR, upsertBars, upsertStrategy } from '@weaver/shared/db';
@@ -171,7 +171,12 @@ const CASES: Record<string, Case> = {
     async request(w) {
       await seedMarket(w.sql, 'bundle-bt', 'BTST');
       return {
-        body: { strategy: 'sma-crossover', symbols: ['BTST'], timeframe: '1Min', params: { fast: 2, slow: 4 } },
+        body: {
+          strategy: 'sma-crossover',
+          symbols: ['BTST'],
+          timeframe: '1Min',
+          params: { fast: 2, slow: 4 },
+        },
         async check(a, w) {
           const id = (a.body as { id: number }).id;
           const [row] = await w.sql`SELECT status FROM backtests WHERE id = ${id}`;
@@ -365,6 +370,58 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
       expect(built.get(f.name)!.bytes).toBeGreaterThan(10_000);
     }
   }, 120_000);
+
+  it('lists under secrets: every secret its bundled code reads, and no other', () => {
+    // Which code reads which secret (readSecret in each module).
+    const READERS: [string, string[]][] = [
+      ['shared/src/db/client.ts', ['database-url']],
+      ['shared/src/exchanges/configured.ts', ['alpaca-key-id', 'alpaca-secret-key']],
+      ['shared/src/notify/send.ts', ['notify-telegram', 'notify-discord', 'notify-slack', 'notify-webhook']],
+      ['gateway/src/deps.ts', ['weaver-api-token']],
+    ];
+    // Each of those modules does read its secrets, so a rename there fails this test.
+    for (const [file, names] of READERS) {
+      const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
+      const reads =
+        names.length === 1
+          ? text.includes(`'${names[0]}'`) || text.includes('secrets()')
+          : /readSecret|secrets\(\)/.test(text);
+      expect(reads, `${file} no longer reads ${names.join(', ')}`).toBe(true);
+    }
+    // What a function's own logic calls: the pipeline modules exporting what its handler imports.
+    const pipelineDir = join(PROJECT_ROOT, 'shared', 'src', 'pipeline');
+    const pipelineFiles = readdirSync(pipelineDir).filter((x) => x.endsWith('.ts'));
+    const callsExchange = (fn: string): boolean => {
+      const handler = readFileSync(join(PROJECT_ROOT, 'functions', fn, 'handler.ts'), 'utf8');
+      if (handler.includes('getExchange')) return true;
+      const names = [...handler.matchAll(/import \{([^}]*)\} from '@weaver\/shared\/pipeline'/g)].flatMap(
+        (m) => m[1].split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()),
+      );
+      return pipelineFiles.some((file) => {
+        const text = readFileSync(join(pipelineDir, file), 'utf8');
+        return (
+          text.includes('getExchange(') &&
+          names.some((n) => new RegExp(`export (async )?(function|const) ${n}\\b`).test(text))
+        );
+      });
+    };
+    const problems: string[] = [];
+    for (const f of stack.functions) {
+      const b = built.get(f.name);
+      if (!b) continue;
+      const readable = new Set(READERS.filter(([file]) => b.inputs.includes(file)).flatMap(([, n]) => n));
+      for (const n of f.secrets)
+        if (!readable.has(n)) problems.push(`${f.name} mounts ${n} but its code never reads it`);
+      const needed = new Set(['database-url']);
+      if (f.name !== 'gateway' && callsExchange(f.name))
+        ['alpaca-key-id', 'alpaca-secret-key'].forEach((n) => needed.add(n));
+      if (b.inputs.includes('shared/src/notify/send.ts')) READERS[2][1].forEach((n) => needed.add(n));
+      if (f.name === 'gateway') needed.add('weaver-api-token');
+      for (const n of needed)
+        if (!f.secrets.includes(n)) problems.push(`${f.name} reads ${n} but stack.yml does not mount it`);
+    }
+    expect(problems).toEqual([]);
+  });
 
   for (const f of stack.functions) {
     const c = CASES[f.name];

@@ -35,6 +35,8 @@ export interface BundleResult {
   bytes: number;
   ms: number;
   warnings: string[];
+  /** Source files inside the bundle, relative to the project root. */
+  inputs: string[];
 }
 
 export class BundleError extends Error {
@@ -64,6 +66,7 @@ export async function bundleFunction(
   rmSync(spec.outDir, { recursive: true, force: true });
   mkdirSync(spec.outDir, { recursive: true });
   let warnings: string[] = [];
+  let inputs: string[] = [];
   try {
     const result = await build({
       // The template calls module.exports directly; the TypeScript module's default export is the handler.
@@ -89,6 +92,7 @@ export async function bundleFunction(
       metafile: true,
     });
     warnings = result.warnings.map(text);
+    inputs = Object.keys(result.metafile.inputs);
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     throw new BundleError(spec.name, errors?.length ? errors.map(text) : [(err as Error).message]);
@@ -115,6 +119,7 @@ export async function bundleFunction(
     bytes: statSync(join(spec.outDir, 'handler.js')).size,
     ms: Math.round(performance.now() - started),
     warnings,
+    inputs,
   };
 }
 
