@@ -413,9 +413,8 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
       for (const n of f.secrets)
         if (!readable.has(n)) problems.push(`${f.name} mounts ${n} but its code never reads it`);
       const needed = new Set(['database-url']);
-      if (f.name !== 'gateway' && callsExchange(f.name))
-        ['alpaca-key-id', 'alpaca-secret-key'].forEach((n) => needed.add(n));
-      if (b.inputs.includes('shared/src/notify/send.ts')) READERS[2][1].forEach((n) => needed.add(n));
+      if (f.name !== 'gateway' && callsExchange(f.name)) for (const n of READERS[1][1]) needed.add(n);
+      if (b.inputs.includes('shared/src/notify/send.ts')) for (const n of READERS[2][1]) needed.add(n);
       if (f.name === 'gateway') needed.add('weaver-api-token');
       for (const n of needed)
         if (!f.secrets.includes(n)) problems.push(`${f.name} reads ${n} but stack.yml does not mount it`);
