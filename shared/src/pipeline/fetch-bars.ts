@@ -77,8 +77,10 @@ async function newBars(ctx: PipelineContext, g: Series, symbol: string, now: num
   const exchange = await getExchange(g.exchange);
   const step = TIMEFRAME_MS[g.timeframe];
   const newest = await latestBarTime(ctx.sql, symbol, g.timeframe);
-  const floor = now - MAX_CATCH_UP_BARS * step;
-  const start = Math.max(newest === null ? now - INITIAL_BARS * step : newest + step, floor);
+  // The start of the bar `now` falls in: counting back whole bars from there gives exactly N bars.
+  const current = Math.floor(now / step) * step;
+  const floor = current - MAX_CATCH_UP_BARS * step;
+  const start = Math.max(newest === null ? current - INITIAL_BARS * step : newest + step, floor);
   const out: Bar[] = [];
   if (start > now - step) return out;
   for await (const page of exchange.getBars({

@@ -1,10 +1,12 @@
 /** Shared by the pipeline and function tests: clock control, hand-made bars, strategies and counts. */
 import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
+import { expect } from 'vitest';
 import { type Bus, MemoryBus, setBus } from '../../src/bus/index.ts';
 import { upsertBars, upsertStrategy } from '../../src/db/index.ts';
 import { getExchange, resetExchanges, setExchange } from '../../src/exchanges/configured.ts';
 import type { PipelineContext } from '../../src/pipeline/index.ts';
+import { type FaasHandler, invokeHandler } from '../../src/runtime/index.ts';
 import type { Bar, EventEnvelope, StrategyConfig, Timeframe } from '../../src/schemas/index.ts';
 
 export const MIN = 60_000;
@@ -147,3 +149,34 @@ export async function countingSim(): Promise<{ submits: () => number }> {
   setExchange('sim', counting);
   return { submits: () => submits };
 }
+
+export interface ErrorAnswer {
+  error: { code: string; message: string; fields: Record<string, string> };
+}
+
+/**
+ * Invokes a function as the template would with a bad body and checks the answer: the status, a field
+ * named in `fields` (exactly, or a key starting with `field`), and no domain row written.
+ */
+export async function expectRejected(
+  sql: Sql,
+  handler: FaasHandler,
+  body: unknown,
+  status: number,
+  field: string,
+): Promise<ErrorAnswer> {
+  const before = await domainCounts(sql);
+  const res = await invokeHandler(handler, { body, headers: { 'content-type': 'application/json' } });
+  const answer = res.body as ErrorAnswer;
+  expect(res.status, JSON.stringify(answer)).toBe(status);
+  const keys = Object.keys(answer.error.fields);
+  expect(
+    keys.some((k) => k === field || k.startsWith(`${field}.`)),
+    `fields ${keys.join(', ')} should name ${field}`,
+  ).toBe(true);
+  expect(await domainCounts(sql)).toEqual(before);
+  return answer;
+}
+
+/** A JSON body well over the template's 100 kB default. */
+export const HUGE_BODY = { padding: 'x'.repeat(150 * 1024) };

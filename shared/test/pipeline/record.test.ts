@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fillsOfOrder, getOrder, getPosition, insertFill, listTrades, orderHistory } from '../../src/db/index.ts';
+import {
+  fillsOfOrder,
+  getOrder,
+  getPosition,
+  insertFill,
+  listTrades,
+  orderHistory,
+} from '../../src/db/index.ts';
 import { getExchange, resetExchanges, setExchange } from '../../src/exchanges/configured.ts';
 import { createSimExchange, simCash } from '../../src/exchanges/sim/index.ts';
 import {
@@ -11,7 +18,17 @@ import {
   reduces,
 } from '../../src/pipeline/index.ts';
 import { useTestDatabase } from '../../src/testing/index.ts';
-import { bar, clearClock, count, MIN, pipelineContext, RecordingBus, setClock, storeBars, useBus } from './helpers.ts';
+import {
+  bar,
+  clearClock,
+  count,
+  MIN,
+  pipelineContext,
+  RecordingBus,
+  setClock,
+  storeBars,
+  useBus,
+} from './helpers.ts';
 
 describe('booking a fill (exact decimals)', () => {
   it('opens, adds at the weighted average, reduces, closes and flips, realising P&L less fees', () => {
@@ -61,7 +78,10 @@ describe('record-trade: fills from cumulative changes', () => {
     setExchange('sim', createSimExchange({ maxVolumeShare: 0.1 }));
     await storeBars(t.sql, [bar('PART', T0, 50, { open: 50 })]);
     setClock(T0 + MIN + 500);
-    const placed = await placeManualOrder(ctx(), ManualOrderInput.parse({ symbol: 'PART', side: 'buy', qty: '10', timeInForce: 'gtc' }));
+    const placed = await placeManualOrder(
+      ctx(),
+      ManualOrderInput.parse({ symbol: 'PART', side: 'buy', qty: '10', timeInForce: 'gtc' }),
+    );
     const id = placed.order!.id;
     const steps = [
       { open: 50.1, volume: 40, filled: '4', status: 'partially_filled' },
@@ -98,18 +118,34 @@ describe('record-trade: fills from cumulative changes', () => {
   });
 
   it('books a sale against the position with its realised P&L', async () => {
-    const placed = await placeManualOrder(ctx(), ManualOrderInput.parse({ symbol: 'PART', side: 'sell', qty: '4', timeInForce: 'gtc' }));
+    const placed = await placeManualOrder(
+      ctx(),
+      ManualOrderInput.parse({ symbol: 'PART', side: 'sell', qty: '4', timeInForce: 'gtc' }),
+    );
     await storeBars(t.sql, [bar('PART', T0 + 4 * MIN, 51, { open: 51, volume: 1000 })]);
     setClock(T0 + 5 * MIN + 500);
     const r = await recordTrades(ctx(), { orderIds: [placed.order!.id] });
     expect(r.tradeIds).toHaveLength(1);
     const [trade] = (await listTrades(t.sql, { symbol: 'PART', limit: 1 })).items;
-    expect(trade).toMatchObject({ side: 'sell', qty: '4', price: '51', realizedPnl: '3', positionAfter: '6' });
-    expect(await getPosition(t.sql, 'manual', 'PART')).toMatchObject({ qty: '6', avgPrice: '50.25', realizedPnl: '3' });
+    expect(trade).toMatchObject({
+      side: 'sell',
+      qty: '4',
+      price: '51',
+      realizedPnl: '3',
+      positionAfter: '6',
+    });
+    expect(await getPosition(t.sql, 'manual', 'PART')).toMatchObject({
+      qty: '6',
+      avgPrice: '50.25',
+      realizedPnl: '3',
+    });
   });
 
   it('books a fill that no trade covers yet (another path inserted it) exactly once', async () => {
-    const placed = await placeManualOrder(ctx(), ManualOrderInput.parse({ symbol: 'PART', side: 'sell', qty: '1', timeInForce: 'gtc' }));
+    const placed = await placeManualOrder(
+      ctx(),
+      ManualOrderInput.parse({ symbol: 'PART', side: 'sell', qty: '1', timeInForce: 'gtc' }),
+    );
     const fill = await insertFill(t.sql, {
       orderId: placed.order!.id,
       exchangeFillId: 'activity-1',

@@ -62,11 +62,14 @@ describe('repositories', () => {
   });
 
   it('rejects a cursor it did not issue', async () => {
-    expect(decodeCursor(encodeCursor({ micros: 1704067200000123, id: 42 }))).toEqual({ micros: 1704067200000123, id: 42 });
+    expect(decodeCursor(encodeCursor({ micros: 1704067200000123, id: 42 }))).toEqual({
+      micros: 1704067200000123,
+      id: 42,
+    });
     expect(() => decodeCursor('not-a-cursor')).toThrow(InvalidCursorError);
-    await expect(listTrades(t.sql, { cursor: Buffer.from("1.1'; DROP TABLE trades").toString('base64url') })).rejects.toThrow(
-      InvalidCursorError,
-    );
+    await expect(
+      listTrades(t.sql, { cursor: Buffer.from("1.1'; DROP TABLE trades").toString('base64url') }),
+    ).rejects.toThrow(InvalidCursorError);
   });
 
   it('store strategies, never move a cursor back, and return schema-valid rows', async () => {
@@ -94,7 +97,14 @@ describe('repositories', () => {
   });
 
   it('insert signals once and list them as the schema says', async () => {
-    const s = { strategy: 'repo-s', symbol: 'AAA', timeframe: '5Min' as const, barTime: Date.UTC(2024, 0, 3), side: 'buy' as const, price: 10.5 };
+    const s = {
+      strategy: 'repo-s',
+      symbol: 'AAA',
+      timeframe: '5Min' as const,
+      barTime: Date.UTC(2024, 0, 3),
+      side: 'buy' as const,
+      price: 10.5,
+    };
     const first = await insertSignals(t.sql, [s, { ...s, barTime: s.barTime + 300_000, side: 'sell' }]);
     expect(first).toHaveLength(2);
     expect(await insertSignals(t.sql, [s])).toEqual([]);
