@@ -349,8 +349,7 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
   });
 
   it('writes handler.js, migrations and a package.json whose npm test passes without services', () => {
-    expect(Object.fromEntries(broken)).toEqual({});
-    for (const f of stack.functions) {
+    for (const f of stack.functions.filter((x) => built.has(x.name))) {
       const dir = join(work, 'build', f.name);
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
       expect(pkg).toMatchObject({
@@ -369,6 +368,7 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
       expect(out).toContain(`weaver-${f.name}: bundle loads and answers 4`);
       expect(built.get(f.name)!.bytes).toBeGreaterThan(10_000);
     }
+    expect(Object.fromEntries(broken)).toEqual({});
   }, 120_000);
 
   it('lists under secrets: every secret its bundled code reads, and no other', () => {
