@@ -1,0 +1,71 @@
+/**
+ * Alpaca's refusals reach the order's row (error_code / error_message, what the API and UI show) when
+ * orders go through the pipeline: 403 insufficient buying power, orders
+ * the venue's rules cannot take. (A 422 duplicate client_order_id is covered at the adapter: the
+ * pipeline resolves that code itself by adopting the venue's order.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetEnv } from '../../src/config/index.ts';
+import { resetExchanges } from '../../src/exchanges/configured.ts';
+import { ManualOrderInput, placeManualOrder } from '../../src/pipeline/index.ts';
+import { FakeAlpaca } from '../../src/testing/fake-alpaca/index.ts';
+import { useTestDatabase } from '../../src/testing/index.ts';
+import { pipelineContext, RecordingBus, useBus } from '../pipeline/helpers.ts';
+
+const t = useTestDatabase();
+const bus = new RecordingBus();
+let fake: FakeAlpaca;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  fake = await FakeAlpaca.start({ cash: '10000' });
+  Object.assign(process.env, {
+    WEAVER_EXCHANGE: 'alpaca',
+    APCA_API_KEY_ID: fake.keyId,
+    APCA_API_SECRET_KEY: fake.secretKey,
+    WEAVER_ALPACA_TRADING_URL: fake.url,
+    WEAVER_ALPACA_DATA_URL: fake.url,
+    WEAVER_SECRETS_DIR: '/nonexistent',
+  });
+  resetEnv();
+  await useBus(bus);
+});
+afterAll(async () => {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+  resetEnv();
+  await resetExchanges();
+  await fake.close();
+});
+
+const place = (o: Record<string, unknown>) =>
+  placeManualOrder(pipelineContext(t.sql, bus), ManualOrderInput.parse(o));
+
+describe('exchange errors on the order row', () => {
+  it('403 insufficient buying power', async () => {
+    fake.setPrice('SPY', 500);
+    const r = await place({ symbol: 'SPY', side: 'buy', qty: '100', clientOrderId: 'err-403' });
+    expect(r.outcome).toBe('failed');
+    expect(r.order).toMatchObject({ status: 'failed', errorCode: 'insufficient_funds' });
+    expect(r.order?.errorMessage).toMatch(/insufficient buying power \(HTTP 403\)/);
+    expect(fake.orders('err-403')).toHaveLength(0);
+  });
+
+  it('an order the venue rules refuse, before it leaves', async () => {
+    fake.setPrice('GME', 20);
+    const r = await place({ symbol: 'GME', side: 'buy', qty: '0.5', clientOrderId: 'err-frac' });
+    expect(r.order).toMatchObject({ status: 'failed', errorCode: 'invalid_order' });
+    expect(r.order?.errorMessage).toMatch(/^qty /);
+    expect(
+      fake.requestsTo('POST /v2/orders').filter((q) => q.outcome === 200 || q.outcome === 422),
+    ).toHaveLength(1);
+  });
+
+  it('the same order placed twice is one order at the venue', async () => {
+    fake.setPrice('AAPL', 150);
+    const first = await place({ symbol: 'AAPL', side: 'buy', qty: '2', clientOrderId: 'once-only' });
+    const again = await place({ symbol: 'AAPL', side: 'buy', qty: '2', clientOrderId: 'once-only' });
+    expect(first.order?.id).toBe(again.order?.id);
+    expect(fake.orders('once-only')).toHaveLength(1);
+  });
+});
