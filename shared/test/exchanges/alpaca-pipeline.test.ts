@@ -1,7 +1,6 @@
 /**
  * Alpaca's refusals reach the order's row (error_code / error_message, what the API and UI show) when
- * orders go through the pipeline: 403 insufficient buying power, orders
- * the venue's rules cannot take. (A 422 duplicate client_order_id is covered at the adapter: the
+ * orders go through the pipeline: 403 insufficient buying power, orders the venue's rules cannot take. (A 422 duplicate client_order_id is covered at the adapter: the
  * pipeline resolves that code itself by adopting the venue's order.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +52,7 @@ describe('exchange errors on the order row', () => {
 
   it('an order the venue rules refuse, before it leaves', async () => {
     fake.setPrice('GME', 20);
+    const posts = fake.requestsTo('POST /v2/orders').length;
     const r = await place({ symbol: 'GME', side: 'buy', qty: '0.5', clientOrderId: 'err-frac' });
     expect(r.order).toMatchObject({ status: 'failed', errorCode: 'invalid_order' });
     expect(r.order?.errorMessage).toMatch(/^qty /);
