@@ -56,9 +56,7 @@ describe('exchange errors on the order row', () => {
     const r = await place({ symbol: 'GME', side: 'buy', qty: '0.5', clientOrderId: 'err-frac' });
     expect(r.order).toMatchObject({ status: 'failed', errorCode: 'invalid_order' });
     expect(r.order?.errorMessage).toMatch(/^qty /);
-    expect(
-      fake.requestsTo('POST /v2/orders').filter((q) => q.outcome === 200 || q.outcome === 422),
-    ).toHaveLength(1);
+    expect(fake.requestsTo('POST /v2/orders').length).toBe(posts);
   });
 
   it('the same order placed twice is one order at the venue', async () => {
