@@ -156,6 +156,17 @@ const CASES: Record<string, Case> = {
     },
     invalid: { body: {}, field: 'orderIds' },
   },
+  'sync-orders': {
+    async request() {
+      return {
+        body: {},
+        async check(a) {
+          expect(a.body).toBeTypeOf('object');
+        },
+      };
+    },
+    invalid: { body: { limit: 0 }, field: 'limit' },
+  },
   reconcile: {
     async request() {
       return {
@@ -388,22 +399,22 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
           : /readSecret|secrets\(\)/.test(text);
       expect(reads, `${file} no longer reads ${names.join(', ')}`).toBe(true);
     }
-    // What a function's own logic calls: the pipeline modules exporting what its handler imports.
-    const pipelineDir = join(PROJECT_ROOT, 'shared', 'src', 'pipeline');
-    const pipelineFiles = readdirSync(pipelineDir).filter((x) => x.endsWith('.ts'));
+    // What a function's own logic calls: the shared modules exporting what its handler imports.
     const callsExchange = (fn: string): boolean => {
       const handler = readFileSync(join(PROJECT_ROOT, 'functions', fn, 'handler.ts'), 'utf8');
       if (handler.includes('getExchange')) return true;
-      const names = [...handler.matchAll(/import \{([^}]*)\} from '@weaver\/shared\/pipeline'/g)].flatMap(
-        (m) => m[1].split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()),
-      );
-      return pipelineFiles.some((file) => {
-        const text = readFileSync(join(pipelineDir, file), 'utf8');
-        return (
-          text.includes('getExchange(') &&
-          names.some((n) => new RegExp(`export (async )?(function|const) ${n}\\b`).test(text))
-        );
-      });
+      for (const m of handler.matchAll(/import \{([^}]*)\} from '@weaver\/shared\/([a-z-]+)'/g)) {
+        const names = m[1].split(',').map((n) => n.replace(/^\s*type\s+/, '').trim());
+        const dir = join(PROJECT_ROOT, 'shared', 'src', m[2]);
+        for (const file of readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
+          const text = readFileSync(join(dir, file), 'utf8');
+          const exports = names.some((n) =>
+            new RegExp(`export (async )?(function|const) ${n}\\b`).test(text),
+          );
+          if (exports && text.includes('getExchange(')) return true;
+        }
+      }
+      return false;
     };
     const problems: string[] = [];
     for (const f of stack.functions) {
