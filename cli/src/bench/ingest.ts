@@ -10,13 +10,13 @@
  * process (start, connect, read the file, COPY, commit).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BarSeries, emptySeries } from '@weaver/shared/bars';
-import { connect, migrate, type Sql, upsertBars } from '@weaver/shared/db';
+import { type Sql, upsertBars } from '@weaver/shared/db';
 import type { Benchmark } from '../commands/bench.ts';
+import { freshDatabase } from './_db.ts';
 
 const SYMBOLS = ['BENCHA', 'BENCHB', 'BENCHC', 'BENCHD'];
 const START = Date.UTC(2020, 0, 1);
@@ -60,36 +60,6 @@ async function writeTsv(file: string, series: BarSeries[]): Promise<void> {
     out.write(buf);
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-/** A fresh, migrated database; dropped by the returned function. */
-async function freshDatabase(
-  base: string,
-  tag: string,
-): Promise<{ url: string; sql: Sql; drop(): Promise<void> }> {
-  const name = `weaver_bench_${tag}_${randomBytes(3).toString('hex')}`;
-  const admin = connect(base, { max: 1 });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = withDatabase(base, name);
-  const sql = connect(url, { max: 2 });
-  await migrate(sql);
-  return {
-    url,
-    sql,
-    async drop() {
-      await sql.end({ timeout: 1 });
-      const a = connect(base, { max: 1 });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
 }
 
 async function countBars(sql: Sql): Promise<number> {
