@@ -22,6 +22,8 @@ export interface CsvOptions {
   timeframe?: Timeframe;
   /** IANA zone of times written without an offset (default UTC). */
   timezone?: string;
+  /** Called every 100,000 lines with the lines read so far and the total (progress bars). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ParsedCsv {
@@ -227,6 +229,7 @@ export function parseBarsCsv(text: string, opts: CsvOptions = {}): ParsedCsv {
   let rows = 0;
   let allDates = true;
   for (let i = headerAt + 1; i < lines.length; i++) {
+    if (opts.onProgress && i % 100_000 === 0) opts.onProgress(i, lines.length);
     const raw = lines[i];
     if (raw.trim() === '') continue;
     rows++;
@@ -297,6 +300,7 @@ export function parseBarsCsv(text: string, opts: CsvOptions = {}): ParsedCsv {
     a.v.push(v);
     a.line.push(line);
   }
+  opts.onProgress?.(lines.length, lines.length);
   if (rows === 0) report(headerAt + 1, 'the file has a header but no bars');
   const series: BarSeries[] = [];
   for (const [symbol, a] of acc) {

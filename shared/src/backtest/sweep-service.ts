@@ -124,15 +124,24 @@ export async function startSweep(
     warmup,
   });
   const from = req.from ? Date.parse(req.from) : Number.NEGATIVE_INFINITY;
-  const timeline = mergeTimelines(series).filter((t) => t >= from);
-  let windows: ReturnType<typeof timeWindows>;
-  try {
-    windows = timeWindows(req.split, timeline);
-  } catch (err) {
-    throw new HttpError(422, 'too_few_bars', (err as Error).message, { split: (err as Error).message });
-  }
-  const phase1 = plans.reduce((n, p) => n + p.combos.length, 0) * groups.length * windows.length;
-  const phase2 = windows[0]?.outOfSample ? plans.length * groups.length * windows.length : 0;
+  // Each symbol group is split on its own bars: a symbol listed later than another is not given
+  // windows from before its first bar.
+  const windows = groups.map((g) => {
+    const own = series.filter((s) => g.includes(s.symbol));
+    try {
+      return timeWindows(
+        req.split,
+        mergeTimelines(own).filter((t) => t >= from),
+      );
+    } catch (err) {
+      throw new HttpError(422, 'too_few_bars', `${g.join(',')}: ${(err as Error).message}`, {
+        split: `${g.join(',')}: ${(err as Error).message}`,
+      });
+    }
+  });
+  const perGroup = windows[0].length;
+  const phase1 = plans.reduce((n, p) => n + p.combos.length, 0) * groups.length * perGroup;
+  const phase2 = windows[0][0]?.outOfSample ? plans.length * groups.length * perGroup : 0;
   if (phase1 + phase2 > req.maxRuns) {
     throw new HttpError(
       400,
@@ -170,7 +179,8 @@ interface Plan {
   req: SweepRequest;
   plans: StrategyPlan[];
   groups: string[][];
-  windows: ReturnType<typeof timeWindows>;
+  /** Per symbol group (same order as groups). */
+  windows: ReturnType<typeof timeWindows>[];
   series: Awaited<ReturnType<typeof loadBacktestData>>;
   sweepId: number;
   total: number;
@@ -249,8 +259,8 @@ async function execute(ctx: BacktestContext, opts: SweepOptions, p: Plan): Promi
     const phase1: RunSpec[] = [];
     const role: BacktestRole = split.type === 'none' ? 'grid' : 'in_sample';
     for (const plan of p.plans) {
-      for (const group of p.groups) {
-        for (const w of p.windows) {
+      for (const [gi, group] of p.groups.entries()) {
+        for (const w of p.windows[gi]) {
           for (const params of plan.combos) {
             phase1.push({
               plan,
@@ -279,8 +289,8 @@ async function execute(ctx: BacktestContext, opts: SweepOptions, p: Plan): Promi
       const phase2: RunSpec[] = [];
       const foldOf: WalkForwardFold[] = [];
       for (const plan of p.plans) {
-        for (const group of p.groups) {
-          for (const w of p.windows) {
+        for (const [gi, group] of p.groups.entries()) {
+          for (const w of p.windows[gi]) {
             const candidates = ids1.filter(
               (_, i) => phase1[i].plan === plan && phase1[i].group === group && phase1[i].fold === w.fold,
             );
