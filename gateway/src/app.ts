@@ -84,33 +84,36 @@ export function createGateway(overrides: DepsOverrides = {}): Gateway {
     ),
   );
 
-  // Same origin by default: a browser on another origin gets no CORS grant unless it is configured.
-  app.use(
-    `${API_BASE}/*`,
-    cors({
-      origin: (origin) => (allowed.has(origin) ? origin : null),
-      allowHeaders: ['authorization', 'content-type', 'last-event-id', 'x-correlation-id'],
-      allowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-      exposeHeaders: ['retry-after'],
-      maxAge: 600,
-    }),
-  );
-  app.use(
-    `${API_BASE}/*`,
-    bodyLimit({
-      maxSize: deps.env.WEAVER_API_MAX_BODY_BYTES,
-      onError: () => {
-        throw new HttpError(
-          413,
-          'payload_too_large',
-          `the body is larger than ${deps.env.WEAVER_API_MAX_BODY_BYTES} bytes`,
-          {
-            body: `must be at most ${deps.env.WEAVER_API_MAX_BODY_BYTES} bytes`,
-          },
-        );
-      },
-    }),
-  );
+  // Same origin by default: only a configured origin gets CORS headers (and its preflight answered);
+  // any other cross-origin browser request gets none, so the browser keeps the answer from the page.
+  // Requests without an allowed Origin skip the middleware altogether (it would rebuild every response).
+  const grantCors = cors({
+    origin: (origin) => (allowed.has(origin) ? origin : null),
+    allowHeaders: ['authorization', 'content-type', 'last-event-id', 'x-correlation-id'],
+    allowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    exposeHeaders: ['retry-after'],
+    maxAge: 600,
+  });
+  app.use(`${API_BASE}/*`, (c, next) => {
+    const origin = c.req.header('origin');
+    return origin && allowed.has(origin) ? grantCors(c, next) : next();
+  });
+  const limitBody = bodyLimit({
+    maxSize: deps.env.WEAVER_API_MAX_BODY_BYTES,
+    onError: () => {
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `the body is larger than ${deps.env.WEAVER_API_MAX_BODY_BYTES} bytes`,
+        {
+          body: `must be at most ${deps.env.WEAVER_API_MAX_BODY_BYTES} bytes`,
+        },
+      );
+    },
+  });
+  // Reads carry no body; skipping them also keeps @hono/node-server's request light (touching
+  // `body` builds a full Request, a measurable share of a hot GET).
+  app.use(`${API_BASE}/*`, (c, next) => (isMutation(c.req.method) ? limitBody(c, next) : next()));
 
   app.get('/metrics', (c) => metricsResponse(c.req.header('authorization')));
   for (const route of ROUTES) {
@@ -132,27 +135,28 @@ export function createGateway(overrides: DepsOverrides = {}): Gateway {
         }
       }
       if (isMutation(method)) deps.limiter.take(clientOf(c));
-      const res = await handle(c);
-      // Live, private data: never cached by the browser or a proxy.
-      if (!res.headers.has('cache-control')) res.headers.set('cache-control', 'no-store');
-      res.headers.set('x-content-type-options', 'nosniff');
-      return res;
+      return handle(c);
     });
   }
 
   const fetch = (request: Request, env?: unknown): Promise<Response> => {
-    const url = new URL(request.url);
-    const cut = url.pathname.search(BASE_SEGMENT);
-    if (cut > 0) {
-      url.pathname = url.pathname.slice(cut);
-      const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-      request = new Request(url, {
-        method: request.method,
-        headers: request.headers,
-        body: hasBody ? request.body : null,
-        signal: request.signal,
-        duplex: 'half',
-      } as RequestInit);
+    // The common case, a path that starts with /api, is decided on the string without parsing a URL.
+    const raw = request.url;
+    const pathAt = raw.indexOf('/', raw.indexOf('//') + 2);
+    if (pathAt >= 0 && !raw.startsWith(API_BASE, pathAt)) {
+      const url = new URL(raw);
+      const cut = url.pathname.search(BASE_SEGMENT);
+      if (cut > 0) {
+        url.pathname = url.pathname.slice(cut);
+        const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+        request = new Request(url, {
+          method: request.method,
+          headers: request.headers,
+          body: hasBody ? request.body : null,
+          signal: request.signal,
+          duplex: 'half',
+        } as RequestInit);
+      }
     }
     return Promise.resolve(app.fetch(request, env));
   };

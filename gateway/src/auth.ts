@@ -16,8 +16,11 @@ export const SESSION_TTL_MS = 12 * 3600_000;
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
+let expectedDigest: { token: string; digest: Buffer } | undefined;
+
 export function tokensEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
+  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: digest(expected) };
+  return timingSafeEqual(digest(presented), expectedDigest.digest);
 }
 
 function sessionMac(token: string, expiresAt: number): string {

@@ -13,6 +13,7 @@ import { StrategyLoadError, StrategyParamsError } from '@weaver/shared/strategie
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { RateLimitedError } from './limits.ts';
+import { API_HEADERS } from './route.ts';
 
 const EXCHANGE_STATUS: Record<string, number> = {
   insufficient_funds: 422,
@@ -99,6 +100,5 @@ export function toErrorAnswer(err: unknown): {
 
 export function errorResponse(c: Context, err: unknown): Response {
   const { status, body, headers } = toErrorAnswer(err);
-  if (headers) for (const [k, v] of Object.entries(headers)) c.header(k, v);
-  return c.json(body, status as 400);
+  return c.json(body, status as 400, { ...API_HEADERS, ...headers });
 }

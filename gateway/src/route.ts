@@ -108,13 +108,21 @@ export function toHonoHandler(route: RouteDef, deps: Deps, routes: readonly Rout
       actor: 'api',
       routes,
     });
+    // Headers go in with the answer: adding them afterwards would turn @hono/node-server's light
+    // Response into a full one, a measurable cost on hot routes.
     if (result instanceof Response) return result;
-    if (result === undefined || route.status === 204) return c.body(null, 204);
-    return c.json(result as object, (route.status ?? 200) as 200);
+    if (result === undefined || route.status === 204) return c.body(null, 204, API_HEADERS);
+    return c.json(result as object, (route.status ?? 200) as 200, API_HEADERS);
   };
 }
 
+/** On every answer: live, private data is never cached by a browser or a proxy, nor sniffed as another type. */
+export const API_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+
 /** A JSON answer whose text is already built (by Postgres): no parse / stringify round trip. */
 export function rawJson(text: string, status = 200): Response {
-  return new Response(text, { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  return new Response(text, {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...API_HEADERS },
+  });
 }

@@ -187,6 +187,17 @@ describe('GET /api/orders', () => {
       'accepted',
     ]);
 
+    // Text is escaped as JSON by Postgres: quotes, backslashes, newlines, control characters, unicode.
+    const nasty = 'venue said: "no"\\ \n\ttab \u0001 é 🚀';
+    await h.sql`UPDATE orders SET error_message = ${nasty}, error_code = 'x', trail_percent = 1.2500 WHERE id = ${canceled}`;
+    const page = OrderPage.parse((await h.json('/api/orders?strategy=status&status=canceled')).body);
+    expect(page.items[0]).toMatchObject({
+      errorMessage: nasty,
+      errorCode: 'x',
+      trailPercent: '1.25',
+      notional: null,
+    });
+
     const missing = await h.json<{ error: { code: string; fields: Record<string, string> } }>(
       '/api/orders/999999',
     );

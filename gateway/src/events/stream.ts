@@ -97,6 +97,7 @@ export function eventStreamResponse(feed: Feed, opts: StreamOptions): Response {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
+      'x-content-type-options': 'nosniff',
       'x-accel-buffering': 'no',
     },
   });

@@ -1,18 +1,35 @@
 import { FINAL_ORDER_STATUSES, type OrdersQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import { and, decimal, iso, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
 
 const FINAL = [...FINAL_ORDER_STATUSES];
 
-const orderJson = (sql: Sql) => sql`json_build_object(
-  'id', id, 'clientOrderId', client_order_id, 'exchange', exchange, 'exchangeOrderId', exchange_order_id,
-  'strategy', strategy, 'signalId', signal_id, 'symbol', symbol, 'side', side, 'type', type,
-  'timeInForce', time_in_force, 'qty', ${decimal(sql, 'qty')}, 'notional', ${decimal(sql, 'notional')},
-  'limitPrice', ${decimal(sql, 'limit_price')}, 'stopPrice', ${decimal(sql, 'stop_price')},
-  'trailPercent', ${decimal(sql, 'trail_percent')}, 'status', status, 'filledQty', ${decimal(sql, 'filled_qty')},
-  'filledAvgPrice', ${decimal(sql, 'filled_avg_price')}, 'errorCode', error_code, 'errorMessage', error_message,
-  'createdAt', ${iso(sql, 'created_at')}, 'submittedAt', ${iso(sql, 'submitted_at')}, 'updatedAt', ${iso(sql, 'updated_at')})`;
+const ORDER: Fields = [
+  ['id', 'id', 'int'],
+  ['clientOrderId', 'client_order_id', 'text'],
+  ['exchange', 'exchange', 'text'],
+  ['exchangeOrderId', 'exchange_order_id', 'text'],
+  ['strategy', 'strategy', 'text'],
+  ['signalId', 'signal_id', 'int'],
+  ['symbol', 'symbol', 'text'],
+  ['side', 'side', 'text'],
+  ['type', 'type', 'text'],
+  ['timeInForce', 'time_in_force', 'text'],
+  ['qty', 'qty', 'decimal'],
+  ['notional', 'notional', 'decimal'],
+  ['limitPrice', 'limit_price', 'decimal'],
+  ['stopPrice', 'stop_price', 'decimal'],
+  ['trailPercent', 'trail_percent', 'decimal'],
+  ['status', 'status', 'text'],
+  ['filledQty', 'filled_qty', 'decimal'],
+  ['filledAvgPrice', 'filled_avg_price', 'decimal'],
+  ['errorCode', 'error_code', 'text'],
+  ['errorMessage', 'error_message', 'text'],
+  ['createdAt', 'created_at', 'time'],
+  ['submittedAt', 'submitted_at', 'time'],
+  ['updatedAt', 'updated_at', 'time'],
+];
 
 /** Orders newest first, keyed by (created_at, id). `open` / `closed` expand to the lifecycle's groups. */
 export function listOrders(sql: Sql, q: z.output<typeof OrdersQuery>): Promise<JsonPage> {
@@ -39,6 +56,6 @@ export function listOrders(sql: Sql, q: z.output<typeof OrdersQuery>): Promise<J
       FROM orders WHERE ${and(sql, conds)}
       ORDER BY ${k.order}
       LIMIT ${q.limit + 1}`,
-    json: orderJson(sql),
+    fields: ORDER,
   });
 }

@@ -9,14 +9,54 @@ export interface JsonPage {
 
 type Fragment = PendingQuery<Row[]>;
 
+/**
+ * How a column becomes a JSON value: `int`/`float`/`bool` as numbers and booleans, `text` as a JSON
+ * string, `decimal` as a canonical decimal string (the money rule), `time` as an ISO instant with
+ * milliseconds and Z (as Date#toISOString writes it), `json` as is. NULL is `null`.
+ */
+export type FieldKind = 'int' | 'float' | 'bool' | 'text' | 'decimal' | 'time' | 'json';
+/** [API key, column, kind], in the order the API schema lists them. */
+export type Fields = readonly (readonly [key: string, column: string, kind: FieldKind])[];
+
+const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+function valueSql(column: string, kind: FieldKind): string {
+  switch (kind) {
+    case 'int':
+    case 'float':
+    case 'bool':
+      return `${column}::text`;
+    case 'text':
+    case 'json':
+      return `to_json(${column})::text`;
+    case 'decimal':
+      return `'"' || trim_scale(${column})::text || '"'`;
+    case 'time':
+      return `'"' || to_char(${column} AT TIME ZONE 'UTC', ${ISO_MS}) || '"'`;
+  }
+}
+
+/**
+ * The SQL of one row's JSON object text, concatenated: several times cheaper for Postgres than
+ * json_build_object (no per-value type dispatch), which is what a 100-row page spends most of its time on.
+ * Keys and columns are constants of this module's callers, never input.
+ */
+export function jsonObjectSql(fields: Fields): string {
+  const parts = fields.map(([key, column, kind], i) => {
+    if (!/^[a-zA-Z]+$/.test(key) || !/^[a-z_]+$/.test(column)) throw new Error(`bad field ${key}/${column}`);
+    return `'${i === 0 ? '{' : ','}"${key}":' || coalesce(${valueSql(column, kind)}, 'null')`;
+  });
+  return `${parts.join(' || ')} || '}'`;
+}
+
 export interface PageSpec {
   /**
    * The rows of the page plus one, newest first, each with `rn` (its 1-based position), `id`, and for
    * (time, id) lists `keyset_us` (the shared keyset's select). The extra row tells whether a next page exists.
    */
   rows: Fragment;
-  /** JSON object of one row of `rows`, keys as the API schema names them. */
-  json: Fragment;
+  /** The columns of one item, as the API schema names and types them. */
+  fields: Fields;
   limit: number;
   /** How the cursor of the page after is made from the last row's key. */
   cursor(last: { keyset_us: number | null; id: number }): string;
@@ -29,7 +69,7 @@ export interface PageSpec {
 export async function jsonPage(sql: Sql, spec: PageSpec): Promise<JsonPage> {
   const [row] = await sql<{ items: string; n: number; keyset_us: number | null; id: number | null }[]>`
     WITH page AS (${spec.rows})
-    SELECT coalesce(json_agg(${spec.json} ORDER BY rn) FILTER (WHERE rn <= ${spec.limit}), '[]')::text AS items,
+    SELECT '[' || coalesce(string_agg(${sql.unsafe(jsonObjectSql(spec.fields))}, ',' ORDER BY rn) FILTER (WHERE rn <= ${spec.limit}), '') || ']' AS items,
            count(*)::int4 AS n,
            max(keyset_us) FILTER (WHERE rn = ${spec.limit}) AS keyset_us,
            max(id) FILTER (WHERE rn = ${spec.limit}) AS id
@@ -63,10 +103,3 @@ export function timeKeyed(sql: Sql, timeColumn: string, cursor: string | undefin
     order: k.order,
   };
 }
-
-/** ISO instant with milliseconds, as Date#toISOString writes it (and the API schemas expect). */
-export const iso = (sql: Sql, column: string) =>
-  sql`to_char(${sql(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** Canonical decimal text of a numeric column (no trailing zeros), as the money rule wants. */
-export const decimal = (sql: Sql, column: string) => sql`trim_scale(${sql(column)})::text`;

@@ -1,12 +1,21 @@
 import type { SignalsQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import { and, iso, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
 
-export const signalJson = (sql: Sql) => sql`json_build_object(
-  'id', id, 'strategy', strategy, 'symbol', symbol, 'timeframe', timeframe, 'barTime', ${iso(sql, 'bar_time')},
-  'side', side, 'price', price, 'reason', reason, 'status', status, 'statusReason', status_reason,
-  'createdAt', ${iso(sql, 'created_at')})`;
+const SIGNAL: Fields = [
+  ['id', 'id', 'int'],
+  ['strategy', 'strategy', 'text'],
+  ['symbol', 'symbol', 'text'],
+  ['timeframe', 'timeframe', 'text'],
+  ['barTime', 'bar_time', 'time'],
+  ['side', 'side', 'text'],
+  ['price', 'price', 'float'],
+  ['reason', 'reason', 'text'],
+  ['status', 'status', 'text'],
+  ['statusReason', 'status_reason', 'text'],
+  ['createdAt', 'created_at', 'time'],
+];
 
 /** Signals newest first, keyed by (created_at, id) like the signals repository's pages. */
 export function listSignals(sql: Sql, q: z.output<typeof SignalsQuery>): Promise<JsonPage> {
@@ -25,6 +34,6 @@ export function listSignals(sql: Sql, q: z.output<typeof SignalsQuery>): Promise
       FROM signals WHERE ${and(sql, conds)}
       ORDER BY ${k.order}
       LIMIT ${q.limit + 1}`,
-    json: signalJson(sql),
+    fields: SIGNAL,
   });
 }

@@ -2,12 +2,28 @@ import type { AuditQuery, FunctionRun, RunsQuery } from '@weaver/shared/schemas'
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { decodeIdCursor, encodeIdCursor } from '../cursor.ts';
-import { and, iso, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
 
-const runJson = (sql: Sql) => sql`json_build_object(
-  'id', id, 'functionName', function_name, 'correlationId', correlation_id, 'trigger', trigger,
-  'startedAt', ${iso(sql, 'started_at')}, 'finishedAt', ${iso(sql, 'finished_at')}, 'outcome', outcome,
-  'statusCode', status_code, 'error', error)`;
+const RUN: Fields = [
+  ['id', 'id', 'int'],
+  ['functionName', 'function_name', 'text'],
+  ['correlationId', 'correlation_id', 'text'],
+  ['trigger', 'trigger', 'text'],
+  ['startedAt', 'started_at', 'time'],
+  ['finishedAt', 'finished_at', 'time'],
+  ['outcome', 'outcome', 'text'],
+  ['statusCode', 'status_code', 'int'],
+  ['error', 'error', 'text'],
+];
+
+const AUDIT: Fields = [
+  ['id', 'id', 'int'],
+  ['eventId', 'event_id', 'text'],
+  ['type', 'type', 'text'],
+  ['correlationId', 'correlation_id', 'text'],
+  ['occurredAt', 'occurred_at', 'time'],
+  ['payload', 'payload', 'json'],
+];
 
 /** Function runs, newest first, keyed by (started_at, id). */
 export function listRuns(sql: Sql, q: z.output<typeof RunsQuery>): Promise<JsonPage> {
@@ -19,7 +35,7 @@ export function listRuns(sql: Sql, q: z.output<typeof RunsQuery>): Promise<JsonP
     limit: q.limit,
     cursor: timeCursor,
     rows: sql`SELECT *, ${k.columns} FROM function_runs WHERE ${and(sql, conds)} ORDER BY ${k.order} LIMIT ${q.limit + 1}`,
-    json: runJson(sql),
+    fields: RUN,
   });
 }
 
@@ -36,8 +52,7 @@ export function listAudit(sql: Sql, q: z.output<typeof AuditQuery>): Promise<Jso
       SELECT id, event_id, type, correlation_id, occurred_at, payload, NULL::int8 AS keyset_us,
              row_number() OVER (ORDER BY id DESC) AS rn
       FROM events WHERE ${and(sql, conds)} ORDER BY id DESC LIMIT ${q.limit + 1}`,
-    json: sql`json_build_object('id', id, 'eventId', event_id, 'type', type, 'correlationId', correlation_id,
-      'occurredAt', ${iso(sql, 'occurred_at')}, 'payload', payload)`,
+    fields: AUDIT,
   });
 }
 

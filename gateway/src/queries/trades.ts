@@ -1,7 +1,22 @@
 import type { TradesQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import { and, decimal, iso, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+
+const TRADE: Fields = [
+  ['id', 'id', 'int'],
+  ['fillId', 'fill_id', 'int'],
+  ['orderId', 'order_id', 'int'],
+  ['strategy', 'strategy', 'text'],
+  ['symbol', 'symbol', 'text'],
+  ['side', 'side', 'text'],
+  ['qty', 'qty', 'decimal'],
+  ['price', 'price', 'decimal'],
+  ['fee', 'fee', 'decimal'],
+  ['realizedPnl', 'realized_pnl', 'decimal'],
+  ['positionAfter', 'position_after', 'decimal'],
+  ['executedAt', 'executed_at', 'time'],
+];
 
 /** Trades newest first, keyed by (executed_at, id): the trades_*_idx indexes serve every filter. */
 export function listTrades(sql: Sql, q: z.output<typeof TradesQuery>): Promise<JsonPage> {
@@ -21,10 +36,6 @@ export function listTrades(sql: Sql, q: z.output<typeof TradesQuery>): Promise<J
       FROM trades WHERE ${and(sql, conds)}
       ORDER BY ${k.order}
       LIMIT ${q.limit + 1}`,
-    json: sql`json_build_object(
-      'id', id, 'fillId', fill_id, 'orderId', order_id, 'strategy', strategy, 'symbol', symbol, 'side', side,
-      'qty', ${decimal(sql, 'qty')}, 'price', ${decimal(sql, 'price')}, 'fee', ${decimal(sql, 'fee')},
-      'realizedPnl', ${decimal(sql, 'realized_pnl')}, 'positionAfter', ${decimal(sql, 'position_after')},
-      'executedAt', ${iso(sql, 'executed_at')})`,
+    fields: TRADE,
   });
 }
