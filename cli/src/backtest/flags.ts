@@ -48,8 +48,10 @@ export function readFlags(argv: readonly string[], spec: FlagSpec): Flags {
       const v = inline ?? argv[++i];
       if (v === undefined || (inline === undefined && v.startsWith('--')))
         throw new UsageError(`--${key} needs a value`);
-      if (spec.repeated?.includes(key)) (out.lists[key] ??= []).push(v);
-      else if (key in out.values) throw new UsageError(`--${key} is given twice`);
+      if (spec.repeated?.includes(key)) {
+        out.lists[key] ??= [];
+        out.lists[key].push(v);
+      } else if (key in out.values) throw new UsageError(`--${key} is given twice`);
       else out.values[key] = v;
     } else throw new UsageError(`unknown option --${key}`);
   }
