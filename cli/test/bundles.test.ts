@@ -433,6 +433,20 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     expect(problems).toEqual([]);
   });
 
+  it("honours each function's MAX_JSON_SIZE from stack.yml, as the template's body-parser does", async () => {
+    const big = { signalIds: [1], padding: 'x'.repeat(300 * 1024) };
+    const small = stack.functions.find((f) => f.name === 'place-order')!;
+    const large = stack.functions.find((f) => f.name === 'run-backtest')!;
+    expect(small.maxJsonBytes).toBe(100 * 1024);
+    expect(large.maxJsonBytes).toBeGreaterThan(300 * 1024);
+    // 100kb default: body-parser refuses before the handler runs.
+    expect((await call(hosts.get('place-order')!, big)).status).toBe(413);
+    // 1mb: the body reaches the function, which names what is wrong with it.
+    const a = await call(hosts.get('run-backtest')!, { ...big, strategy: 'sma-crossover', symbols: [] });
+    expect(a.status, JSON.stringify(a.body).slice(0, 300)).toBe(400);
+    expect((a.body as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty('symbols');
+  });
+
   for (const f of stack.functions) {
     const c = CASES[f.name];
     if (!c) continue;

@@ -32,6 +32,13 @@ export interface FunctionDefinition<S extends z.ZodType, R> {
   run(input: z.output<S>, ctx: RunContext): Promise<R>;
 }
 
+/** MAX_JSON_SIZE as the template's body-parser reads it ("1mb", "512kb", bytes): stack.yml sets it per function. */
+function maxJsonSize(): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(process.env.MAX_JSON_SIZE?.trim() ?? '');
+  const unit: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+  return m ? Math.floor(Number(m[1]) * unit[(m[2] ?? 'b').toLowerCase()]) : undefined;
+}
+
 function header(event: FaasEvent, name: string): string | undefined {
   const v = event.headers[name] ?? event.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -75,7 +82,7 @@ function respond(context: FaasContext, status: number, body: unknown, correlatio
  * HttpError; anything else is a 500 whose message is logged.
  */
 export function defineFunction<S extends z.ZodType, R>(def: FunctionDefinition<S, R>): FaasHandler {
-  const limit = def.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limit = def.maxBodyBytes ?? maxJsonSize() ?? DEFAULT_MAX_BODY_BYTES;
   return async (event, context) => {
     let correlationId = header(event, 'X-Correlation-Id') ?? header(event, 'X-Call-Id') ?? randomUUID();
     let log = logger().child({ fn: def.name, correlationId });
