@@ -4,8 +4,10 @@ import {
   AuditPage,
   EquityHistory,
   HaltStatus,
+  Ok,
   PnlCalendar,
   PositionList,
+  Session,
 } from '@weaver/shared/schemas';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearToken, saveToken } from '../api/token.ts';
@@ -19,12 +21,12 @@ const TOKEN = 'right-token';
 function gateway(events = eventStream()) {
   let positions = [position()];
   const api = new FakeApi()
-    .on('POST', '/api/session', null, (req) =>
+    .on('POST', '/api/session', Session, (req) =>
       (req.body as { token: string }).token === TOKEN
-        ? { ok: true, expiresAt: '2030-01-01T00:00:00.000Z' }
+        ? { ok: true as const, expiresAt: '2030-01-01T00:00:00.000Z' }
         : apiError(401, 'invalid_token', 'the API token is wrong'),
     )
-    .on('DELETE', '/api/session', null, () => undefined)
+    .on('DELETE', '/api/session', Ok, () => ({ ok: true as const }))
     .on('GET', '/api/account', AccountSummary, (req) =>
       req.headers.authorization === `Bearer ${TOKEN}`
         ? account

@@ -91,7 +91,10 @@ export function App() {
         keepPreviousData: true,
       }}
     >
-      <Dashboard />
+      {/* Last line of defence: a crash outside a page (layout, unmount) shows an error, not a blank screen. */}
+      <ErrorBoundary>
+        <Dashboard />
+      </ErrorBoundary>
     </SWRConfig>
   );
 }

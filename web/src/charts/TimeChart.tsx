@@ -77,8 +77,8 @@ export default function TimeChart({
     });
     chartRef.current = chart;
     return () => {
-      chart.remove();
       chartRef.current = null;
+      chart.remove();
     };
   }, []);
 
@@ -132,6 +132,8 @@ export default function TimeChart({
     }
     chart.timeScale().fitContent();
     return () => {
+      // On unmount the chart is already gone (its effect is cleaned up first): nothing to remove from.
+      if (chartRef.current !== chart) return;
       for (const s of added) chart.removeSeries(s);
     };
   }, [candles, lines, markers]);

@@ -1,5 +1,5 @@
-import type { ManualOrderInput } from '@weaver/shared/schemas';
-import { type Order, OrderType, Side, TimeInForce } from '@weaver/shared/schemas';
+import type { ManualOrderInput, ManualOrderResult, Order } from '@weaver/shared/schemas';
+import { OrderType, Side, TimeInForce } from '@weaver/shared/schemas';
 import { type FormEvent, useId, useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
@@ -21,6 +21,12 @@ type Draft = Record<
   by: 'qty' | 'notional';
 };
 
+/** One idempotency key per dialog: a double click or a retry after a timeout places the order once. */
+function newClientOrderId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `manual-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /**
  * A manual order. The gateway runs it through the same risk checks as a strategy's and answers a 400 naming
  * each bad field, shown next to that field.
@@ -30,9 +36,10 @@ export function ManualOrderDialog({
   onPlaced,
 }: {
   onClose: () => void;
-  onPlaced: (o: Order) => void;
+  onPlaced: (o: Order, outcome: ManualOrderResult['outcome']) => void;
 }) {
   const id = useId();
+  const [clientOrderId] = useState(newClientOrderId);
   const [d, setD] = useState<Draft>({
     strategy: 'manual',
     symbol: '',
@@ -62,12 +69,15 @@ export function ManualOrderDialog({
       limitPrice: d.limitPrice.trim() || undefined,
       stopPrice: d.stopPrice.trim() || undefined,
       trailPercent: d.trailPercent.trim() || undefined,
+      clientOrderId,
     };
     setBusy(true);
     setErrors({});
     setFormError(null);
     try {
-      onPlaced(await api<Order>(routes.orders, { method: 'POST', body }));
+      const r = await api<ManualOrderResult>(routes.orders, { method: 'POST', body });
+      if (r.order) onPlaced(r.order, r.outcome);
+      else setFormError(`Not placed (${r.outcome})${r.reason ? `: ${r.reason}` : ''}`);
     } catch (err) {
       if (err instanceof ApiError && Object.keys(err.fields).length) {
         // The amount field stands for qty or notional, whichever is chosen.

@@ -9,6 +9,8 @@ export interface Column<T> {
   align?: 'left' | 'right';
   /** Hidden below tablet width to keep phone tables readable. */
   secondary?: boolean;
+  /** Long text (topic lists, errors) wraps instead of widening the table. */
+  wrap?: boolean;
 }
 
 interface TableProps<T> {

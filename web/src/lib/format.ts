@@ -78,6 +78,15 @@ const dateTimeFmt = new Intl.DateTimeFormat('en-GB', {
   second: '2-digit',
   hour12: false,
 });
+// This year's instants leave the year out: tables stay narrow enough for a phone.
+const dateTimeThisYearFmt = new Intl.DateTimeFormat('en-GB', {
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
 const timeFmt = new Intl.DateTimeFormat('en-GB', {
   hour: '2-digit',
   minute: '2-digit',
@@ -89,7 +98,8 @@ const dateFmt = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'shor
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return DASH;
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? DASH : dateTimeFmt.format(d);
+  if (Number.isNaN(d.getTime())) return DASH;
+  return d.getFullYear() === new Date().getFullYear() ? dateTimeThisYearFmt.format(d) : dateTimeFmt.format(d);
 }
 
 export function time(iso: string | null | undefined): string {

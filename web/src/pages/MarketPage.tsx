@@ -27,6 +27,13 @@ const OVERLAYS = [
 ] as const;
 type OverlayId = (typeof OVERLAYS)[number]['id'];
 
+/** A first view with enough candles to read: a day of minutes, a month of hours, a year of days. */
+function defaultRange(timeframe: string): string {
+  if (timeframe.endsWith('Min')) return '1d';
+  if (timeframe.endsWith('Hour')) return '1m';
+  return '1y';
+}
+
 function overlayLines(candles: Candle[], on: Set<OverlayId>): LineSpec[] {
   const lines: LineSpec[] = [];
   for (const o of OVERLAYS) {
@@ -72,18 +79,20 @@ function PriceChart({
     [bars.data],
   );
   const lines = useMemo(() => overlayLines(candles, on), [candles, on]);
+  // A phone has no room for labels next to the arrows: the trades table has the details.
+  const wide = typeof window.matchMedia !== 'function' || window.matchMedia('(min-width: 761px)').matches;
   const markers = useMemo(
     () =>
       snapToCandles(
         (trades.data?.items ?? []).map((t) => ({
           time: toSeconds(t.executedAt),
           side: t.side,
-          text: `${t.side === 'buy' ? 'B' : 'S'} ${num(t.qty)} @ ${num(t.price)}`,
+          text: wide ? `${t.side === 'buy' ? 'B' : 'S'} ${num(t.qty)} @ ${num(t.price)}` : undefined,
         })),
         candles.map((c) => c.time),
         (bars.data?.bucketMs ?? 60_000) / 1000,
       ),
-    [trades.data, candles, bars.data],
+    [trades.data, candles, bars.data, wide],
   );
   const last = bars.data?.bars[bars.data.bars.length - 1];
 
@@ -149,7 +158,7 @@ export default function MarketPage({ route }: { route: Route }) {
   const symbol = route.query.get('symbol') ?? symbols[0] ?? '';
   const timeframes = items.filter((s) => s.symbol === symbol).map((s) => s.timeframe);
   const timeframe = route.query.get('timeframe') ?? timeframes[0] ?? '';
-  const range = route.query.get('range') ?? '1m';
+  const range = route.query.get('range') ?? defaultRange(timeframe);
   const current = items.find((s) => s.symbol === symbol && s.timeframe === timeframe);
   const go = (patch: Record<string, string>) =>
     navigate('/market', { symbol, timeframe, range, ...patch }, true);

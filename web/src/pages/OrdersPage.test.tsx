@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { Order, OrderPage, TradePage } from '@weaver/shared/schemas';
+import { ManualOrderResult, Order, OrderPage, TradePage } from '@weaver/shared/schemas';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Route } from '../app/router.ts';
 import { apiError, FakeApi } from '../test/fakeApi.ts';
@@ -37,14 +37,21 @@ function gateway() {
     .on('GET', '/api/trades', TradePage, (req) =>
       page([trade(3), trade(2, { side: 'buy', realizedPnl: '0' }), trade(1)], req.query),
     )
-    .on('POST', '/api/orders/:id/cancel', null, () => apiError(409, 'conflict', 'order is already filled'))
-    .on('POST', '/api/orders', Order, (req) => {
-      const b = req.body as { qty?: string; symbol: string };
+    .on('POST', '/api/orders/:id/cancel', Order, () => apiError(409, 'conflict', 'order is already filled'))
+    .on('POST', '/api/orders', ManualOrderResult, (req) => {
+      const b = req.body as { qty?: string; symbol: string; clientOrderId: string };
       if (!b.qty)
         return apiError(400, 'invalid_input', 'invalid input', {
           qty: 'exactly one of qty or notional is required',
         });
-      return order(500, { symbol: b.symbol, status: 'accepted', filledQty: '0', filledAvgPrice: null });
+      const placed = order(500, {
+        symbol: b.symbol,
+        clientOrderId: b.clientOrderId,
+        status: 'accepted',
+        filledQty: '0',
+        filledAvgPrice: null,
+      });
+      return { outcome: 'ordered' as const, order: placed, reason: null };
     })
     .install();
 }
@@ -121,7 +128,7 @@ describe('Orders & trades', () => {
   });
 
   it('shows a refused cancel and a manual order’s field errors', async () => {
-    gateway();
+    const api = gateway();
     renderWithSwr(<OrdersPage route={route()} />);
     fireEvent.click(await screen.findByRole('button', { name: 'Cancel order 120' }));
     expect(await screen.findByText('Order #120: order is already filled')).toBeTruthy();
@@ -135,6 +142,13 @@ describe('Orders & trades', () => {
     fireEvent.change(within(dialog).getByLabelText('Quantity'), { target: { value: '2' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Place order' }));
     expect(await screen.findByText('Order #500 buy NVDA: accepted.')).toBeTruthy();
+    // Both attempts carried the same idempotency key: the retry cannot place a second order.
+    const posts = api
+      .callsTo('POST', '/api/orders')
+      .map((c) => (c.body as { clientOrderId: string }).clientOrderId);
+    expect(posts).toHaveLength(2);
+    expect(posts[0]).toMatch(/^manual-[0-9a-f]{24}$/);
+    expect(posts[1]).toBe(posts[0]);
   });
 
   it('lists trades on their own tab, without accessibility violations', async () => {

@@ -330,11 +330,14 @@ function OrdersTab({ route }: { route: Route }) {
       {placing ? (
         <ManualOrderDialog
           onClose={() => setPlacing(false)}
-          onPlaced={(o) => {
+          onPlaced={(o, outcome) => {
             setPlacing(false);
+            // `exists`: this dialog's order was already placed (a retried click); anything else is news.
             setMessage({
-              ok: true,
-              text: `Order #${o.id} ${o.side} ${o.symbol}: ${o.status.replace(/_/g, ' ')}.`,
+              ok: outcome === 'ordered' || outcome === 'exists',
+              text:
+                `Order #${o.id} ${o.side} ${o.symbol}: ${o.status.replace(/_/g, ' ')}` +
+                (outcome === 'ordered' ? '.' : ` (${outcome}).`),
             });
             void mutate(
               (k) => typeof k === 'string' && (k.startsWith(routes.orders) || k.startsWith(routes.positions)),

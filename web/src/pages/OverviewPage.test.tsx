@@ -50,6 +50,7 @@ function gateway(positions = [position(), position({ symbol: 'MSFT', qty: '-3', 
       open = open.filter((p) => p.symbol !== symbol);
       return {
         orders: [order(99, { symbol, side: 'sell', status: 'new', filledQty: '0', filledAvgPrice: null })],
+        errors: [],
       };
     })
     .install();

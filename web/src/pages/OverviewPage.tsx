@@ -129,7 +129,7 @@ function Positions() {
     { key: 'qty', header: 'Qty', align: 'right', cell: (p) => qty(p.qty) },
     { key: 'avg', header: 'Avg price', align: 'right', cell: (p) => money(p.avgPrice), secondary: true },
     { key: 'last', header: 'Last', align: 'right', cell: (p) => num(p.lastPrice), secondary: true },
-    { key: 'value', header: 'Value', align: 'right', cell: (p) => money(p.marketValue) },
+    { key: 'value', header: 'Value', align: 'right', cell: (p) => money(p.marketValue), secondary: true },
     {
       key: 'upnl',
       header: 'Unrealised',

@@ -1,5 +1,11 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { ReloadResult, RunStrategyResult, StrategyDetail, StrategyList } from '@weaver/shared/schemas';
+import {
+  ReloadResult,
+  RunStrategyResult,
+  StrategyDetail,
+  StrategyList,
+  StrategySummary,
+} from '@weaver/shared/schemas';
 import { describe, expect, it } from 'vitest';
 import { apiError, FakeApi } from '../test/fakeApi.ts';
 import { strategy, strategyDetail } from '../test/fixtures.ts';
@@ -23,12 +29,13 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
   return new FakeApi()
     .on('GET', '/api/strategies', StrategyList, () => ({ items: list }))
     .on('GET', '/api/strategies/:name', StrategyDetail, () => detail)
-    .on('PATCH', '/api/strategies/:name', null, (req) => {
+    .on('PATCH', '/api/strategies/:name', StrategySummary, (req) => {
       const body = req.body as { enabled?: boolean; params?: { fast: number; slow: number } };
       if (body.enabled !== undefined) {
         if (opts.refuseToggle) return apiError(409, 'conflict', 'trading is halted');
         const s = list.find((x) => x.name === req.params.name);
-        if (s) s.enabled = body.enabled;
+        if (!s) return apiError(404, 'not_found', `strategy ${req.params.name} not found`);
+        s.enabled = body.enabled;
         return s;
       }
       // The module's own rule, which the browser cannot check: fast < slow.
@@ -38,7 +45,8 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
         });
       }
       detail = { ...detail, params: body.params ?? detail.params };
-      return detail;
+      const { moduleInfo: _m, positions: _p, recentSignals: _r, ...summary } = detail;
+      return summary;
     })
     .on('POST', '/api/strategies/:name/run', RunStrategyResult, (req) => ({
       strategy: req.params.name,

@@ -14,7 +14,7 @@ function gateway() {
     .on('POST', '/api/kill-switch', HaltResult, (req) => {
       const b = req.body as { reason: string; flatten: boolean };
       halt = { halted: true, halts: [{ ...globalHalt.halts[0], reason: b.reason }] };
-      return { ...halt, canceledOrders: 2, flattenOrders: [] };
+      return { ...halt, canceledOrders: 2, flattenOrders: [], errors: [] };
     })
     .on('DELETE', '/api/kill-switch', HaltStatus, () => {
       halt = noHalt;

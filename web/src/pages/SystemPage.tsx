@@ -198,7 +198,7 @@ function Infrastructure({ status }: { status: SystemStatus }) {
         hint={bus.ok ? (bus.rttMs !== null ? `rtt ${bus.rttMs.toFixed(1)} ms` : 'in-process') : bus.error}
       />
       <Stat
-        label="Stream"
+        label="Stream messages"
         value={bus.stream ? bus.stream.messages.toLocaleString('en-US') : '—'}
         hint={
           bus.stream
@@ -226,6 +226,7 @@ const functionColumns: Column<FunctionHealth>[] = [
   {
     key: 'trigger',
     header: 'Trigger',
+    wrap: true,
     cell: (f) =>
       f.trigger === 'cron' ? (
         <code>{f.schedule}</code>
@@ -260,6 +261,7 @@ const functionColumns: Column<FunctionHealth>[] = [
     key: 'lastError',
     header: 'Last error',
     secondary: true,
+    wrap: true,
     cell: (f) =>
       f.lastError ? (
         <span className="neg" title={f.lastError.error}>

@@ -1,4 +1,4 @@
-import { cleanup, render } from '@testing-library/react';
+import { cleanup, configure, render } from '@testing-library/react';
 import axe from 'axe-core';
 import type { ReactNode } from 'react';
 import { SWRConfig } from 'swr';
@@ -7,6 +7,8 @@ import { fetcher } from '../api/client.ts';
 
 // Testing Library cleans up by itself only when test globals are on; they are not in this project.
 afterEach(cleanup);
+// The default 1 s wait for findBy* is short on a busy two-core machine shared by many test runs.
+configure({ asyncUtilTimeout: 5000 });
 
 /** Renders with a private SWR cache (no state leaks between tests) and no retry delays; rerender keeps it. */
 export function renderWithSwr(ui: ReactNode) {
