@@ -1,5 +1,6 @@
 /** A faithful fake of Alpaca's Trading and Market Data REST APIs for tests (see server.ts). */
 
+export { VenueReply } from '../fake-venue/index.ts';
 export { FakeMarket, type FakeSession, NYSE_EARLY_CLOSES, NYSE_HOLIDAYS } from './market.ts';
 export {
   FakeAlpaca,
@@ -8,4 +9,4 @@ export {
   type FaultMode,
   type RequestRecord,
 } from './server.ts';
-export { type FakeAsset, FakeTrading, VenueReply } from './trading.ts';
+export { type FakeAsset, FakeTrading } from './trading.ts';

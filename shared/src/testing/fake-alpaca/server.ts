@@ -4,49 +4,23 @@
  * (explicit basePath) and can make any route answer 429 / 500, respond slowly or drop the connection,
  * before or after the request took effect.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import { TIMEFRAMES, type Timeframe } from '../../schemas/index.ts';
+import {
+  FakeVenue,
+  type Fault,
+  route,
+  type VenueAnswer,
+  VenueReply,
+  type VenueRoute,
+} from '../fake-venue/index.ts';
 import { FakeMarket } from './market.ts';
-import { type FakeAsset, FakeTrading, VenueReply } from './trading.ts';
+import { type FakeAsset, FakeTrading } from './trading.ts';
 
-export type FaultMode =
-  /** Answer `status` without doing anything. */
-  | 'status'
-  /** Do the work, then answer `status` (the client cannot know it happened). */
-  | 'status-after'
-  /** Close the socket without doing anything. */
-  | 'drop'
-  /** Do the work, then close the socket without an answer. */
-  | 'drop-after'
-  /** Wait `delayMs`, then do the work and answer (a client with a shorter timeout gives up first). */
-  | 'delay';
+export type { Fault, FaultMode, RequestRecord } from '../fake-venue/index.ts';
 
-export interface Fault {
-  /** Route id such as `POST /v2/orders` or `GET /v2/stocks/bars`; `*` matches every route. */
-  route: string;
-  mode: FaultMode;
-  status?: number;
-  delayMs?: number;
-  /** Retry-After seconds sent with a 429. */
-  retryAfterS?: number;
-  /** How many requests it hits; Infinity for all. */
-  times: number;
-  /** Lets this many requests to the route pass (or meet other faults) before it starts hitting. */
-  after?: number;
-}
-
-export interface RequestRecord {
-  method: string;
-  path: string;
-  route: string;
-  query: Record<string, string>;
-  /** Status answered, `dropped`, or `pending` while a delayed request is still being held. */
-  outcome: number | 'dropped' | 'pending';
-  /** The fault that hit it, if any. */
-  fault?: FaultMode;
-}
+/** Trading and stock-data routes need the key headers; crypto data works without them. */
+type Auth = 'required' | 'optional';
 
 export interface FakeAlpacaOptions {
   keyId?: string;
@@ -94,51 +68,22 @@ const ERROR_CODES: Record<number, [number, string]> = {
   504: [50410000, 'gateway timeout'],
 };
 
-type Handler = (req: {
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: Record<string, unknown>;
-}) => { status: number; body?: unknown };
-
-interface Route {
-  id: string;
-  method: string;
-  pattern: RegExp;
-  keys: string[];
-  auth: 'required' | 'optional';
-  handle: Handler;
-}
-
-function route(id: string, auth: Route['auth'], handle: Handler): Route {
-  const [method, path] = id.split(' ');
-  const keys: string[] = [];
-  const src = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\{([a-z_]+)\\\}/g, (_, k: string) => {
-    keys.push(k);
-    return '([^/]+)';
-  });
-  return { id, method, pattern: new RegExp(`^${src}$`), keys, auth, handle };
-}
-
 const isoDate = (v: string | null): string | null => {
   if (!v) return null;
   const t = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
   return Number.isNaN(t) ? null : new Date(t).toISOString().slice(0, 10);
 };
 
-export class FakeAlpaca {
+export class FakeAlpaca extends FakeVenue<Auth> {
   readonly market: FakeMarket;
   readonly trading: FakeTrading;
   readonly keyId: string;
   readonly secretKey: string;
-  readonly requests: RequestRecord[] = [];
-  private faults: Fault[] = [];
-  private server!: Server;
-  private routes: Route[];
-  url = '';
   private clockMs: number;
   private clockFn: (() => number) | null;
 
   constructor(opts: FakeAlpacaOptions = {}) {
+    super();
     this.keyId = opts.keyId ?? 'PKFAKEKEYID0001';
     this.secretKey = opts.secretKey ?? 'fake-secret-key-0001-abcdef';
     this.clockFn = typeof opts.now === 'function' ? opts.now : null;
@@ -146,33 +91,12 @@ export class FakeAlpaca {
     this.market = new FakeMarket(() => (this.clockFn ? this.clockFn() : this.clockMs));
     this.trading = new FakeTrading(this.market, opts.cash ?? '100000');
     for (const a of opts.assets ?? DEFAULT_ASSETS) this.trading.addAsset(a);
-    this.routes = this.buildRoutes();
   }
 
   static async start(opts: FakeAlpacaOptions = {}): Promise<FakeAlpaca> {
     const f = new FakeAlpaca(opts);
     await f.listen();
     return f;
-  }
-
-  private listen(): Promise<void> {
-    this.server = createServer((req, res) => {
-      this.serve(req, res).catch((err) => {
-        if (!res.headersSent) this.send(res, 500, { code: 50010000, message: String(err) });
-      });
-    });
-    this.server.keepAliveTimeout = 1000;
-    return new Promise((resolve) => {
-      this.server.listen(0, '127.0.0.1', () => {
-        this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-        resolve();
-      });
-    });
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   // ---- controls -----------------------------------------------------------------------------------
@@ -194,15 +118,6 @@ export class FakeAlpaca {
     this.trading.tick();
   }
 
-  /** Makes the next `times` requests to `route` misbehave. */
-  inject(fault: Omit<Fault, 'times'> & { times?: number }): void {
-    this.faults.push({ times: 1, ...fault });
-  }
-
-  clearFaults(): void {
-    this.faults = [];
-  }
-
   /** Orders the venue holds, optionally those with one client order id. */
   orders(clientOrderId?: string): trading.Order[] {
     return this.trading.orders.filter(
@@ -210,142 +125,46 @@ export class FakeAlpaca {
     );
   }
 
-  requestsTo(routeId: string): RequestRecord[] {
-    return this.requests.filter((r) => r.route === routeId);
-  }
+  // ---- HTTP -----------------------------------------------------------------------------------
 
-  // ---- HTTP ---------------------------------------------------------------------------------------
-
-  private send(
-    res: ServerResponse,
-    status: number,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): void {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=UTF-8',
+  protected override baseHeaders(): Record<string, string> {
+    return {
       'x-request-id': Math.random().toString(16).slice(2),
       'x-ratelimit-limit': '200',
       'x-ratelimit-remaining': '199',
       'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 60),
-      ...headers,
-    });
-    res.end(text);
-  }
-
-  private errorBody(status: number, message?: string): { code: number; message: string } {
-    const [code, m] = ERROR_CODES[status] ?? [status * 100000, 'error'];
-    return { code, message: message ?? m };
-  }
-
-  private takeFault(routeId: string): Fault | undefined {
-    let hit: Fault | undefined;
-    for (const f of this.faults) {
-      if (f.times <= 0 || (f.route !== routeId && f.route !== '*')) continue;
-      if (f.after) f.after--;
-      else hit ??= f;
-    }
-    if (hit) hit.times--;
-    return hit;
-  }
-
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const method = req.method ?? 'GET';
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const record: RequestRecord = {
-      method,
-      path: url.pathname,
-      route: 'unmatched',
-      query: Object.fromEntries(url.searchParams),
-      outcome: 'pending',
     };
-    this.requests.push(record);
-    let match: { r: Route; params: Record<string, string> } | undefined;
-    for (const r of this.routes) {
-      if (r.method !== method) continue;
-      const m = r.pattern.exec(url.pathname);
-      if (m) {
-        match = { r, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1])])) };
-        break;
-      }
+  }
+
+  protected override errorAnswer(status: number, message?: string, fault?: Fault): VenueAnswer {
+    const [code, m] = ERROR_CODES[status] ?? [status * 100000, 'error'];
+    const headers: Record<string, string> = {};
+    if (status === 429) {
+      // As Alpaca: the bucket is empty until the reset instant (epoch seconds); Retry-After only when asked.
+      headers['x-ratelimit-remaining'] = '0';
+      headers['x-ratelimit-reset'] = String(Math.ceil(Date.now() / 1000) + (fault?.retryAfterS ?? 1));
+      if (fault?.retryAfterS !== undefined) headers['retry-after'] = String(fault.retryAfterS);
     }
-    if (!match) {
-      record.outcome = 404;
-      this.send(res, 404, this.errorBody(404, `no route ${method} ${url.pathname}`));
-      return;
-    }
-    record.route = match.r.id;
+    return { status, body: { code, message: message ?? m }, headers };
+  }
+
+  protected override replyAnswer(r: VenueReply): VenueAnswer {
+    return { status: r.status, body: { code: r.code, message: r.message } };
+  }
+
+  protected override authorize(r: VenueRoute<Auth>, req: VenueRequest): VenueAnswer | null {
     const keyId = req.headers['apca-api-key-id'];
     const secret = req.headers['apca-api-secret-key'];
     const presented = keyId !== undefined || secret !== undefined;
-    if ((match.r.auth === 'required' || presented) && (keyId !== this.keyId || secret !== this.secretKey)) {
-      record.outcome = 401;
-      this.send(res, 401, this.errorBody(401));
-      return;
+    if ((r.auth === 'required' || presented) && (keyId !== this.keyId || secret !== this.secretKey)) {
+      return this.errorAnswer(401);
     }
-    const fault = this.takeFault(match.r.id);
-    if (fault) record.fault = fault.mode;
-    if (fault?.mode === 'drop') {
-      record.outcome = 'dropped';
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.mode === 'status') {
-      record.outcome = fault.status ?? 500;
-      const headers: Record<string, string> = {};
-      if (record.outcome === 429) {
-        // As Alpaca: the bucket is empty until the reset instant (epoch seconds); Retry-After only when asked.
-        headers['x-ratelimit-remaining'] = '0';
-        headers['x-ratelimit-reset'] = String(Math.ceil(Date.now() / 1000) + (fault.retryAfterS ?? 1));
-        if (fault.retryAfterS !== undefined) headers['retry-after'] = String(fault.retryAfterS);
-      }
-      this.send(res, record.outcome, this.errorBody(record.outcome), headers);
-      return;
-    }
-    if (fault?.mode === 'delay') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
-    let body: Record<string, unknown> = {};
-    if (chunks.length) {
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        record.outcome = 400;
-        this.send(res, 400, this.errorBody(400, 'invalid JSON body'));
-        return;
-      }
-    }
-    let out: { status: number; body?: unknown };
-    try {
-      out = match.r.handle({ params: match.params, query: url.searchParams, body });
-    } catch (err) {
-      if (!(err instanceof VenueReply)) throw err;
-      out = { status: err.status, body: { code: err.code, message: err.message } };
-    }
-    if (fault?.mode === 'drop-after') {
-      record.outcome = 'dropped';
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.mode === 'status-after') {
-      record.outcome = fault.status ?? 500;
-      this.send(res, record.outcome, this.errorBody(record.outcome));
-      return;
-    }
-    record.outcome = out.status;
-    if (res.destroyed) return;
-    if (out.status === 204) {
-      res.writeHead(204);
-      res.end();
-      return;
-    }
-    this.send(res, out.status, out.body);
+    return null;
   }
 
   // ---- routes -------------------------------------------------------------------------------------
 
-  private buildRoutes(): Route[] {
+  protected override routes(): VenueRoute<Auth>[] {
     const t = this.trading;
     const ok = (body: unknown) => ({ status: 200, body });
     return [

@@ -6,18 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { trading } from '@alpacahq/alpaca-trade-api/rest';
 import Big from 'big.js';
+import { VenueReply } from '../fake-venue/index.ts';
 import type { FakeMarket } from './market.ts';
-
-/** An answer other than 200: Alpaca's `{ code, message }` envelope. */
-export class VenueReply extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const reply = (status: number, code: number, message: string): VenueReply =>
   new VenueReply(status, code, message);
