@@ -12,6 +12,7 @@ import {
   route,
   type VenueAnswer,
   VenueReply,
+  type VenueRequest,
   type VenueRoute,
 } from '../fake-venue/index.ts';
 import { FakeMarket } from './market.ts';
