@@ -177,6 +177,7 @@ describe('faasd additions', () => {
       'cron-connector',
       'weaver-backup',
       'weaver-grafana',
+      'weaver-web',
     ]);
     for (const [name, s] of Object.entries(services)) {
       expect(s.image, name).toMatch(/^[a-z0-9.\-/]+:[\w.-]+$/);
@@ -229,6 +230,28 @@ describe('faasd additions', () => {
       BACKUP_KEEP_DAYS: '14',
     });
     expect(docs).toContain('sudo cp infra/backups/pg-backup.sh /var/lib/faasd/weaver/pg-backup.sh');
+  });
+
+  it('the dashboard service serves web/dist and passes /api to the gateway function, like npm start', () => {
+    const caddy = read('infra/web/Caddyfile');
+    const web = services['weaver-web'];
+    expect(web.volumes).toContainEqual({
+      type: 'bind',
+      source: './weaver/Caddyfile',
+      target: '/etc/caddy/Caddyfile',
+    });
+    expect(web.volumes).toContainEqual({ type: 'bind', source: './weaver/web', target: '/srv/web' });
+    expect(web.ports).toEqual(['8000:8000']);
+    expect(caddy).toMatch(/^:8000 \{/m);
+    expect(caddy).toMatch(
+      /handle \/api\/\* \{\s+rewrite \* \/function\/gateway\{uri\}\s+reverse_proxy gateway:8080/,
+    );
+    expect(caddy).toContain('root * /srv/web');
+    expect(caddy).toContain('try_files {path} /index.html');
+    // The gateway answers /api/… whatever precedes it (gateway/src/app.ts), and the UI calls /api/….
+    expect(read('gateway/src/app.ts')).toMatch(/Whatever precedes `\/api`/);
+    expect(docs).toContain('sudo cp infra/web/Caddyfile /var/lib/faasd/weaver/Caddyfile');
+    expect(docs).toContain('sudo cp -r web/dist/. /var/lib/faasd/weaver/web/');
   });
 
   it('every folder and secret file the services bind is created by the documented steps', () => {
