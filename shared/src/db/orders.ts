@@ -88,18 +88,21 @@ export interface NewOrder {
  * may have reached the exchange and the caller must look the id up there before submitting.
  */
 export async function claimOrder(sql: Sql, o: NewOrder): Promise<{ order: Order; created: boolean }> {
+  // One statement: the row and its first history entry, or nothing when the id is taken.
   const [row] = await sql<OrderRow[]>`
-    INSERT INTO orders (client_order_id, exchange, strategy, signal_id, symbol, side, type, time_in_force,
-                        qty, notional, limit_price, stop_price, trail_percent, status)
-    VALUES (${o.clientOrderId}, ${o.exchange}, ${o.strategy}, ${o.signalId}, ${o.symbol}, ${o.side}, ${o.type},
-            ${o.timeInForce}, ${o.qty ?? null}, ${o.notional ?? null}, ${o.limitPrice ?? null}, ${o.stopPrice ?? null},
-            ${o.trailPercent ?? null}, 'pending_submit')
-    ON CONFLICT DO NOTHING
-    RETURNING *`;
-  if (row) {
-    await sql`INSERT INTO order_status_history (order_id, status) VALUES (${row.id}, 'pending_submit')`;
-    return { order: toOrder(row), created: true };
-  }
+    WITH claimed AS (
+      INSERT INTO orders (client_order_id, exchange, strategy, signal_id, symbol, side, type, time_in_force,
+                          qty, notional, limit_price, stop_price, trail_percent, status)
+      VALUES (${o.clientOrderId}, ${o.exchange}, ${o.strategy}, ${o.signalId}, ${o.symbol}, ${o.side}, ${o.type},
+              ${o.timeInForce}, ${o.qty ?? null}, ${o.notional ?? null}, ${o.limitPrice ?? null}, ${o.stopPrice ?? null},
+              ${o.trailPercent ?? null}, 'pending_submit')
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    ), history AS (
+      INSERT INTO order_status_history (order_id, status) SELECT id, status FROM claimed
+    )
+    SELECT * FROM claimed`;
+  if (row) return { order: toOrder(row), created: true };
   const [existing] = await sql<OrderRow[]>`
     SELECT * FROM orders
     WHERE client_order_id = ${o.clientOrderId} OR (${o.signalId}::int8 IS NOT NULL AND signal_id = ${o.signalId})
@@ -165,25 +168,30 @@ export interface OrderUpdate {
  * status changed. Fields left undefined keep their stored value. Returns the order after the change.
  */
 export async function updateOrder(sql: Sql, id: number, u: OrderUpdate): Promise<Order> {
-  const [before] = await sql<{ status: OrderStatus }[]>`SELECT status FROM orders WHERE id = ${id}`;
-  if (!before) throw new Error(`order ${id} not found`);
+  // One statement: `before` reads the row as it was (CTEs share the statement's snapshot), the history
+  // row is written only when the status changes.
   const [row] = await sql<OrderRow[]>`
-    UPDATE orders SET
-      status = ${u.status},
-      exchange_order_id = COALESCE(${u.exchangeOrderId ?? null}, exchange_order_id),
-      filled_qty = COALESCE(${u.filledQty ?? null}::numeric, filled_qty),
-      filled_avg_price = COALESCE(${u.filledAvgPrice ?? null}::numeric, filled_avg_price),
-      error_code = ${u.errorCode === undefined ? sql`error_code` : u.errorCode},
-      error_message = ${u.errorMessage === undefined ? sql`error_message` : u.errorMessage},
-      submitted_at = COALESCE(submitted_at, ${u.submittedAt ?? null}::timestamptz),
-      updated_at = now()
-    WHERE id = ${id}
-    RETURNING *`;
-  if (before.status !== u.status) {
-    await sql`
+    WITH before AS (
+      SELECT status FROM orders WHERE id = ${id}
+    ), updated AS (
+      UPDATE orders SET
+        status = ${u.status},
+        exchange_order_id = COALESCE(${u.exchangeOrderId ?? null}, exchange_order_id),
+        filled_qty = COALESCE(${u.filledQty ?? null}::numeric, filled_qty),
+        filled_avg_price = COALESCE(${u.filledAvgPrice ?? null}::numeric, filled_avg_price),
+        error_code = ${u.errorCode === undefined ? sql`error_code` : u.errorCode},
+        error_message = ${u.errorMessage === undefined ? sql`error_message` : u.errorMessage},
+        submitted_at = COALESCE(submitted_at, ${u.submittedAt ?? null}::timestamptz),
+        updated_at = now()
+      WHERE id = ${id}
+      RETURNING *
+    ), history AS (
       INSERT INTO order_status_history (order_id, status, detail)
-      VALUES (${id}, ${u.status}, ${u.detail ? sql.json(u.detail as never) : null})`;
-  }
+      SELECT updated.id, updated.status, ${u.detail ? sql.json(u.detail as never) : null}::jsonb
+      FROM updated, before WHERE before.status IS DISTINCT FROM updated.status
+    )
+    SELECT * FROM updated`;
+  if (!row) throw new Error(`order ${id} not found`);
   return toOrder(row);
 }
 

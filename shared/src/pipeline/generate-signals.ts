@@ -16,7 +16,6 @@ import {
   advanceCursor,
   getCursors,
   insertSignals,
-  latestBarTime,
   listStrategies,
   loadSeries,
   type NewSignal,
@@ -92,12 +91,9 @@ async function evaluateSymbol(
   cursor: number | undefined,
 ): Promise<{ signals: NewSignal[]; last: number | null; evaluated: number }> {
   const tf = strategy.timeframe;
-  const newest = await latestBarTime(tx, symbol, tf);
-  if (newest === null || (cursor !== undefined && newest <= cursor))
-    return { signals: [], last: null, evaluated: 0 };
   const fresh =
     cursor === undefined
-      ? await loadSeries(tx, { symbol, timeframe: tf, from: newest, to: newest })
+      ? await loadSeries(tx, { symbol, timeframe: tf, limit: 1 }) // first look: the newest bar only
       : await loadSeries(tx, { symbol, timeframe: tf, from: cursor + 1, limit: MAX_EVALUATE_BARS });
   if (fresh.length === 0) return { signals: [], last: null, evaluated: 0 };
   const replay = await loadSeries(tx, {

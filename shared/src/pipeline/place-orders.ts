@@ -16,7 +16,7 @@ import type { Sql } from 'postgres';
 import { clock } from '../clock/index.ts';
 import {
   claimOrder,
-  countOpenOrders,
+  getOrder,
   getOrderByClientId,
   getPosition,
   getSignals,
@@ -45,7 +45,7 @@ import {
   sub,
   sum,
 } from '../money/index.ts';
-import { checkOrderRisk, loadRiskLimits, type RiskCode } from '../risk/index.ts';
+import { checkOrderRisk, loadRiskState, type RiskCode } from '../risk/index.ts';
 import { HttpError, notFound } from '../runtime/errors.ts';
 import {
   type Order,
@@ -100,8 +100,11 @@ export interface PlaceResult {
 
 /** The book's position plus what its open orders will still add or remove (signed). */
 export async function effectivePosition(sql: Sql, strategy: string, symbol: string): Promise<string> {
-  const position = await getPosition(sql, strategy, symbol);
-  const pending = (await openOrders(sql, { strategy, symbol }))
+  const [position, open] = await Promise.all([
+    getPosition(sql, strategy, symbol),
+    openOrders(sql, { strategy, symbol }),
+  ]);
+  const pending = open
     .filter((o) => o.qty !== null)
     .map((o) => {
       const rest = sub(o.qty!, o.filledQty);
@@ -184,9 +187,16 @@ async function claimWithRisk(ctx: PipelineContext, c: Claim): Promise<ClaimResul
   const result = (await ctx.sql.begin(async (txRaw) => {
     const tx = txRaw as unknown as Sql;
     await tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`;
-    const existing = await getOrderByClientId(tx, c.intent.clientOrderId);
-    if (existing) return { kind: 'claimed', order: existing, created: false, breach: null };
-    const check = await checkOrderRisk(tx, await loadRiskLimits(tx), {
+    const state = await loadRiskState(tx, {
+      strategy: c.intent.strategy,
+      clientOrderId: c.intent.clientOrderId,
+      now,
+    });
+    if (state.existingOrderId !== null) {
+      const existing = await getOrder(tx, state.existingOrderId);
+      return { kind: 'claimed', order: existing, created: false, breach: null };
+    }
+    const check = await checkOrderRisk(tx, state, {
       strategy: c.intent.strategy,
       symbol: c.intent.symbol,
       side: c.intent.side,
@@ -194,7 +204,6 @@ async function claimWithRisk(ctx: PipelineContext, c: Claim): Promise<ClaimResul
       price: c.referencePrice,
       position: c.position,
       now,
-      openOrders: await countOpenOrders(tx),
     });
     if (!check.verdict.ok)
       return {
@@ -338,13 +347,15 @@ async function staleReason(sql: Sql, signal: Signal): Promise<string | null> {
 
 async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceResult> {
   const base = { signalId: signal.id };
-  const strategy = await getStrategy(ctx.sql, signal.strategy);
-  const exchangeName = strategy ? exchangeOf(strategy) : defaultExchangeName();
   const clientOrderId = clientOrderIdFor(signal.strategy, signal.symbol, signal.barTime, signal.side);
   const price = fromNumber(signal.price);
   const stillFresh = async (): Promise<string | null> => staleReason(ctx.sql, signal);
-
-  const existing = await getOrderByClientId(ctx.sql, clientOrderId);
+  // Independent reads, one round trip.
+  const [strategy, existing, stale] = await Promise.all([
+    getStrategy(ctx.sql, signal.strategy),
+    getOrderByClientId(ctx.sql, clientOrderId),
+    signal.status === 'new' ? stillFresh() : null,
+  ]);
   if (existing) {
     // Redelivery or restart: never decide again, only finish what the claim started.
     const r = await submitClaimed(ctx, existing.id, false, price, stillFresh);
@@ -360,6 +371,7 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   }
   if (signal.status !== 'new')
     return { ...base, outcome: 'exists', reason: `signal already ${signal.status}` };
+  const exchangeName = strategy ? exchangeOf(strategy) : defaultExchangeName();
 
   const skip = async (reason: string): Promise<PlaceResult> => {
     await markSignal(ctx.sql, signal.id, 'skipped', reason);
@@ -367,7 +379,6 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   };
   if (!strategy) return skip('strategy no longer exists');
   if (!strategy.enabled) return skip('strategy is disabled');
-  const stale = await stillFresh();
   if (stale) return skip(stale);
 
   const exchange = await getExchange(exchangeName);

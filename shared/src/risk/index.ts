@@ -7,7 +7,7 @@
  * kill switch's flatten and a halted strategy's exits must still be able to run.
  */
 import type { Sql } from 'postgres';
-import { activeHalts, getSetting, lastLosingTradeAt, pgArray } from '../db/index.ts';
+import { getSetting, lastLosingTradeAt, pgArray } from '../db/index.ts';
 import { abs, add, cmp, fromNumber, mul, neg, sub, sum } from '../money/index.ts';
 import { reduces } from '../pipeline/booking.ts';
 import { RiskLimits, type Side, TIMEFRAMES, type TradingHalt } from '../schemas/index.ts';
@@ -29,14 +29,17 @@ export type RiskVerdict = { ok: true } | { ok: false; code: RiskCode; reason: st
 
 export type LoadedLimits = { ok: true; limits: RiskLimits } | { ok: false; reason: string };
 
-/** The limits in force: the settings row, validated. */
-export async function loadRiskLimits(sql: Sql): Promise<LoadedLimits> {
-  const raw = await getSetting(sql, RISK_LIMITS_KEY);
-  if (raw === null) return { ok: true, limits: {} };
+function parseLimits(raw: unknown): LoadedLimits {
+  if (raw === null || raw === undefined) return { ok: true, limits: {} };
   const parsed = RiskLimits.safeParse(raw);
   if (parsed.success) return { ok: true, limits: parsed.data };
   const issue = parsed.error.issues[0];
   return { ok: false, reason: `risk_limits.${issue.path.join('.')}: ${issue.message}` };
+}
+
+/** The limits in force: the settings row, validated. */
+export async function loadRiskLimits(sql: Sql): Promise<LoadedLimits> {
+  return parseLimits(await getSetting(sql, RISK_LIMITS_KEY));
 }
 
 const DAY_MS = 86_400_000;
@@ -130,8 +133,58 @@ export interface OrderRiskInput {
   /** The book's position including its open orders' remaining quantity (signed). */
   position: string;
   now: number;
+}
+
+/** What the checks read, in one round trip (place-order holds the risk lock while it reads and claims). */
+export interface RiskState {
+  limits: LoadedLimits;
   /** Orders not yet final, across every book (place-order's pending claims included). */
   openOrders: number;
+  /** Halts in force for the global scope and the order's book. */
+  halts: TradingHalt[];
+  /** An order already holding the client order id (a redelivery or a restart), if any. */
+  existingOrderId: number | null;
+}
+
+interface HaltJson {
+  id: number;
+  scope: string;
+  reason: string;
+  created_at: string;
+  until: string | null;
+  cleared_at: string | null;
+}
+
+const isoOf = (t: string | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+export async function loadRiskState(
+  sql: Sql,
+  q: { strategy: string; clientOrderId: string; now: number },
+): Promise<RiskState> {
+  const [row] = await sql<
+    { limits: unknown; open_orders: number; halts: HaltJson[] | null; existing: number | null }[]
+  >`
+    SELECT
+      (SELECT value FROM settings WHERE key = ${RISK_LIMITS_KEY}) AS limits,
+      (SELECT count(*)::int FROM orders
+        WHERE status NOT IN ('filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed')) AS open_orders,
+      (SELECT json_agg(h ORDER BY h.id) FROM trading_halts h
+        WHERE h.cleared_at IS NULL AND (h.until IS NULL OR h.until > ${new Date(q.now)})
+          AND h.scope IN (${GLOBAL_SCOPE}, ${strategyScope(q.strategy)})) AS halts,
+      (SELECT id FROM orders WHERE client_order_id = ${q.clientOrderId}) AS existing`;
+  return {
+    limits: parseLimits(row.limits),
+    openOrders: row.open_orders,
+    halts: (row.halts ?? []).map((h) => ({
+      id: h.id,
+      scope: h.scope,
+      reason: h.reason,
+      createdAt: new Date(h.created_at).toISOString(),
+      until: isoOf(h.until),
+      clearedAt: isoOf(h.cleared_at),
+    })),
+    existingOrderId: row.existing,
+  };
 }
 
 export interface RiskCheck {
@@ -142,16 +195,15 @@ export interface RiskCheck {
 }
 
 /** Runs every limit against one intended order. Cheap checks first; the P&L query only when needed. */
-export async function checkOrderRisk(sql: Sql, loaded: LoadedLimits, o: OrderRiskInput): Promise<RiskCheck> {
+export async function checkOrderRisk(sql: Sql, state: RiskState, o: OrderRiskInput): Promise<RiskCheck> {
   const signed = o.side === 'buy' ? o.qty : neg(o.qty);
   const pass: RiskCheck = { verdict: { ok: true }, breach: null, halts: [] };
   if (reduces(o.position, signed)) return pass;
+  const loaded = state.limits;
   if (!loaded.ok)
     return { ...pass, verdict: { ok: false, code: 'risk_limits_invalid', reason: loaded.reason } };
   const limits = loaded.limits;
-  const nowIso = new Date(o.now).toISOString();
-
-  const halts = await activeHalts(sql, nowIso, [GLOBAL_SCOPE, strategyScope(o.strategy)]);
+  const halts = state.halts;
   if (halts.length > 0) {
     const h = halts[0];
     return {
@@ -175,8 +227,8 @@ export async function checkOrderRisk(sql: Sql, loaded: LoadedLimits, o: OrderRis
       );
     }
   }
-  if (limits.maxOpenOrders !== undefined && o.openOrders >= limits.maxOpenOrders) {
-    return fail('max_open_orders', `${o.openOrders} orders are open, max ${limits.maxOpenOrders}`);
+  if (limits.maxOpenOrders !== undefined && state.openOrders >= limits.maxOpenOrders) {
+    return fail('max_open_orders', `${state.openOrders} orders are open, max ${limits.maxOpenOrders}`);
   }
   if (limits.cooldownMinutesAfterLoss) {
     const lastLoss = await lastLosingTradeAt(sql, o.strategy);

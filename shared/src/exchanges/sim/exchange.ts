@@ -142,6 +142,8 @@ interface Session {
   cash: string;
   cashChanged: boolean;
   positions: Map<string, Holding>;
+  /** Every position of the account is in `positions` (absent = flat). */
+  allPositionsLoaded: boolean;
   changedPositions: Set<string>;
 }
 
@@ -223,19 +225,24 @@ export class SimExchange implements ExchangeAdapter {
     const now = clock().now();
     const account = this.opts.account;
     return this.sql.begin(async (tx) => {
-      await tx`
-        INSERT INTO sim_accounts (account, currency, cash, initial_cash)
-        VALUES (${account}, ${this.opts.currency}, ${this.opts.initialCash}, ${this.opts.initialCash})
-        ON CONFLICT (account) DO NOTHING`;
-      const [row] = await tx<
-        { cash: string }[]
-      >`SELECT cash FROM sim_accounts WHERE account = ${account} FOR UPDATE`;
+      const lock = () =>
+        tx<{ cash: string }[]>`SELECT cash FROM sim_accounts WHERE account = ${account} FOR UPDATE`;
+      let [row] = await lock();
+      if (!row) {
+        // First use of this account: open it (a concurrent first caller may win; either way it exists).
+        await tx`
+          INSERT INTO sim_accounts (account, currency, cash, initial_cash)
+          VALUES (${account}, ${this.opts.currency}, ${this.opts.initialCash}, ${this.opts.initialCash})
+          ON CONFLICT (account) DO NOTHING`;
+        [row] = await lock();
+      }
       const s: Session = {
         tx: tx as unknown as Sql,
         now,
         cash: row.cash,
         cashChanged: false,
         positions: new Map(),
+        allPositionsLoaded: false,
         changedPositions: new Set(),
       };
       await this.catchUp(s);
@@ -247,6 +254,7 @@ export class SimExchange implements ExchangeAdapter {
 
   private async holding(s: Session, symbol: string): Promise<Holding> {
     let h = s.positions.get(symbol);
+    if (!h && s.allPositionsLoaded) h = { qty: '0', avgPrice: '0' };
     if (!h) {
       const [row] = await s.tx<{ qty: string; avg_entry_price: string }[]>`
         SELECT qty, avg_entry_price FROM sim_positions WHERE account = ${this.opts.account} AND symbol = ${symbol}`;
@@ -274,28 +282,46 @@ export class SimExchange implements ExchangeAdapter {
 
   // ---- matching -------------------------------------------------------------------------------
 
+  /**
+   * One round trip for every open order: the bars each may trade on (newer than the newest stored at
+   * submission and than the last bar it was matched against, still open when it arrived, complete by
+   * now — a bar's high and low are only known once it closed — and before a day order's expiry), plus
+   * the orders due to expire. Orders with neither are not returned and cost nothing.
+   */
   private async catchUp(s: Session): Promise<void> {
-    const open = await s.tx<OrderRow[]>`
-      SELECT * FROM sim_orders WHERE account = ${this.opts.account} AND status IN ${s.tx(OPEN as OrderStatus[])}
-      ORDER BY id`;
-    for (const o of open) await this.matchOrder(s, o);
+    const rows = await s.tx<
+      (OrderRow & { bar_ts: Date | null; o: number; h: number; l: number; c: number; v: number })[]
+    >`
+      SELECT so.*, b.ts AS bar_ts, b.open AS o, b.high AS h, b.low AS l, b.close AS c, b.volume AS v
+      FROM sim_orders so
+      JOIN (VALUES ${s.tx(TIMEFRAMES.map((tf) => [tf, TIMEFRAME_MS[tf]]))}) AS tf(name, ms) ON tf.name = so.match_timeframe
+      LEFT JOIN LATERAL (
+        SELECT ts, open, high, low, close, volume FROM bars
+        WHERE bars.symbol = so.symbol AND bars.timeframe = so.match_timeframe
+          AND ts > GREATEST(so.after_ts, COALESCE(so.matched_through, so.after_ts),
+                            so.submitted_at - tf.ms::int8 * interval '1 millisecond')
+          AND ts <= ${new Date(s.now)}::timestamptz - tf.ms::int8 * interval '1 millisecond'
+          AND (so.expires_at IS NULL OR ts < so.expires_at)
+        ORDER BY ts
+        LIMIT ${MAX_MATCH_BARS}
+      ) b ON true
+      WHERE so.account = ${this.opts.account} AND so.status IN ${s.tx(OPEN as OrderStatus[])}
+        AND (b.ts IS NOT NULL OR so.expires_at <= ${new Date(s.now)})
+      ORDER BY so.id, b.ts`;
+    let i = 0;
+    while (i < rows.length) {
+      const order = rows[i];
+      const bars: BarRow[] = [];
+      for (; i < rows.length && rows[i].id === order.id; i++) {
+        const r = rows[i];
+        if (r.bar_ts) bars.push({ ts: r.bar_ts, open: r.o, high: r.h, low: r.l, close: r.c, volume: r.v });
+      }
+      await this.matchOrder(s, order, bars);
+    }
   }
 
-  private async matchOrder(s: Session, o: OrderRow): Promise<void> {
-    const tfMs = TIMEFRAME_MS[o.match_timeframe];
-    const from = Math.max(o.after_ts.getTime(), o.matched_through?.getTime() ?? 0);
+  private async matchOrder(s: Session, o: OrderRow, bars: readonly BarRow[]): Promise<void> {
     const expires = o.expires_at?.getTime() ?? null;
-    // Bars newer than the newest one stored at submission, still open when the order arrived, and
-    // complete by now (a bar's high and low are only known once it has closed).
-    const bars = await s.tx<BarRow[]>`
-      SELECT ts, open, high, low, close, volume FROM bars
-      WHERE symbol = ${o.symbol} AND timeframe = ${o.match_timeframe}
-        AND ts > ${new Date(from)}
-        AND ts > ${new Date(o.submitted_at.getTime() - tfMs)}
-        AND ts <= ${new Date(s.now - tfMs)}
-        AND (${expires === null ? null : new Date(expires)}::timestamptz IS NULL OR ts < ${expires === null ? null : new Date(expires)})
-      ORDER BY ts
-      LIMIT ${MAX_MATCH_BARS}`;
     const state: MatchOrder = {
       side: o.side,
       type: o.type,
@@ -474,8 +500,14 @@ export class SimExchange implements ExchangeAdapter {
   }
 
   /** Latest price per symbol: stored bars first, the demo generator for demo symbols without any. */
-  private async prices(tx: Sql, symbols: readonly string[], now: number): Promise<Map<string, string>> {
+  private async prices(
+    tx: Sql,
+    symbols: readonly string[],
+    now: number,
+    newestOut?: Map<string, { timeframe: Timeframe; time: number; close: number }>,
+  ): Promise<Map<string, string>> {
     const newest = await this.newestBars(tx, symbols, now);
+    if (newestOut) for (const [k, v] of newest) newestOut.set(k, v);
     const out = new Map<string, string>();
     for (const sym of symbols) {
       const b = newest.get(sym);
@@ -488,14 +520,22 @@ export class SimExchange implements ExchangeAdapter {
 
   // ---- account --------------------------------------------------------------------------------
 
+  /** Every non-flat position, read once per session (what this session changed wins over the table). */
   private async allHoldings(s: Session): Promise<Map<string, Holding>> {
-    const rows = await s.tx<{ symbol: string; qty: string; avg_entry_price: string }[]>`
-      SELECT symbol, qty, avg_entry_price FROM sim_positions WHERE account = ${this.opts.account} ORDER BY symbol`;
-    const all = new Map<string, Holding>(
-      rows.map((r) => [r.symbol, { qty: r.qty, avgPrice: r.avg_entry_price }]),
-    );
-    for (const [symbol, h] of s.positions) all.set(symbol, h);
-    for (const [symbol, h] of all) if (isZero(h.qty)) all.delete(symbol);
+    if (!s.allPositionsLoaded) {
+      const rows = await s.tx<{ symbol: string; qty: string; avg_entry_price: string }[]>`
+        SELECT symbol, qty, avg_entry_price FROM sim_positions WHERE account = ${this.opts.account}`;
+      for (const r of rows) {
+        if (!s.positions.has(r.symbol))
+          s.positions.set(r.symbol, { qty: r.qty, avgPrice: r.avg_entry_price });
+      }
+      s.allPositionsLoaded = true;
+    }
+    const all = new Map<string, Holding>();
+    for (const symbol of [...s.positions.keys()].sort()) {
+      const h = s.positions.get(symbol)!;
+      if (!isZero(h.qty)) all.set(symbol, h);
+    }
     return all;
   }
 
@@ -508,11 +548,18 @@ export class SimExchange implements ExchangeAdapter {
   /** Cash the account could commit to a new order now: equity less gross exposure and open buy orders. */
   private async balances(
     s: Session,
-  ): Promise<{ equity: string; buyingPower: string; marked: Map<string, string> }> {
+    also: readonly string[] = [],
+  ): Promise<{
+    equity: string;
+    buyingPower: string;
+    open: OrderRow[];
+    newest: Map<string, { timeframe: Timeframe; time: number; close: number }>;
+  }> {
     const holdings = await this.allHoldings(s);
     const open = await this.openOrderRows(s);
-    const symbols = [...new Set([...holdings.keys(), ...open.map((o) => o.symbol)])];
-    const prices = await this.prices(s.tx, symbols, s.now);
+    const symbols = [...new Set([...holdings.keys(), ...open.map((o) => o.symbol), ...also])];
+    const newest = new Map<string, { timeframe: Timeframe; time: number; close: number }>();
+    const prices = await this.prices(s.tx, symbols, s.now, newest);
     const priceOf = (symbol: string, fallback: string): string => prices.get(symbol) ?? fallback;
     let equity = s.cash;
     let exposure = '0';
@@ -530,7 +577,7 @@ export class SimExchange implements ExchangeAdapter {
             : mul(sub(o.qty!, o.filled_qty), o.limit_price ?? o.stop_price ?? priceOf(o.symbol, '0')),
         ),
     );
-    return { equity, buyingPower: max(sub(sub(equity, exposure), reserved), '0'), marked: prices };
+    return { equity, buyingPower: max(sub(sub(equity, exposure), reserved), '0'), open, newest };
   }
 
   async getAccount(): Promise<Account> {
@@ -591,11 +638,11 @@ export class SimExchange implements ExchangeAdapter {
         SELECT 1 FROM sim_orders WHERE account = ${this.opts.account} AND client_order_id = ${o.clientOrderId}`;
       if (dup) throw new ExchangeError('duplicate_client_order_id', 'client_order_id must be unique', 422);
 
-      const newest = (await this.newestBars(s.tx, [o.symbol], s.now)).get(o.symbol);
+      const b = await this.balances(s, [o.symbol]);
+      const newest = b.newest.get(o.symbol);
       if (!newest && !this.demo.has(o.symbol)) {
         throw new ExchangeError('unknown_symbol', `asset "${o.symbol}" not found`, 422);
       }
-      const b = await this.balances(s);
       const lastPrice = newest
         ? fromNumber(newest.close)
         : fromNumber(this.market.latestCompleted(o.symbol, '1Min', s.now).close);
@@ -613,7 +660,7 @@ export class SimExchange implements ExchangeAdapter {
           );
         }
       } else {
-        const openSells = (await this.openOrderRows(s))
+        const openSells = b.open
           .filter((r) => r.symbol === o.symbol && r.side === 'sell' && r.qty !== null)
           .map((r) => sub(r.qty!, r.filled_qty));
         const available = max(sub(h.qty, sum(openSells)), '0');
