@@ -18,6 +18,7 @@ import { errorResponse } from './errors.ts';
 import { closeEventStreams } from './events/stream.ts';
 import { isMutation, type RouteDef, toHonoHandler } from './route.ts';
 import { accountRoutes } from './routes/account.ts';
+import { backtestRoutes, closeBacktestDispatcher } from './routes/backtests.ts';
 import { barRoutes } from './routes/bars.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -45,6 +46,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...signalRoutes,
   ...barRoutes,
   ...strategyRoutes,
+  ...backtestRoutes,
   ...killSwitchRoutes,
   ...systemRoutes,
   ...eventRoutes,
@@ -67,7 +69,7 @@ export interface Gateway {
   routes: readonly RouteDef[];
   /** Answers a request whose path is /api/… or …/api/…. */
   fetch(request: Request, env?: unknown): Promise<Response>;
-  /** Ends open event streams (clients reconnect elsewhere); the pool and bus belong to the caller. */
+  /** Ends open event streams (clients reconnect elsewhere) and backtest workers; the pool and bus belong to the caller. */
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export function createGateway(overrides: DepsOverrides = {}): Gateway {
     fetch,
     async close() {
       closeEventStreams();
+      await closeBacktestDispatcher(deps);
     },
   };
 }

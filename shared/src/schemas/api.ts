@@ -10,6 +10,15 @@
  */
 import { z } from 'zod';
 import {
+  BacktestDetail,
+  BacktestRole,
+  BacktestSeries,
+  BacktestStatus,
+  BacktestSummary,
+  BacktestTrade,
+  SweepSummary,
+} from './backtest.ts';
+import {
   DecimalString,
   Id,
   IsoTime,
@@ -398,6 +407,53 @@ export type RunStrategyResult = z.infer<typeof RunStrategyResult>;
 
 export const ReloadResult = z.object({ modules: z.array(Slug), errors: z.record(z.string(), z.string()) });
 export type ReloadResult = z.infer<typeof ReloadResult>;
+
+// ---------------------------------------------------------------------------------------------- backtests
+// Requests are BacktestConfig (POST /api/backtests) and SweepRequest (POST /api/backtests/sweeps).
+
+export const BacktestsQuery = z.object({
+  status: BacktestStatus.optional(),
+  strategy: Slug.optional(),
+  sweepId: Id.optional(),
+  role: BacktestRole.optional(),
+  limit: PageLimit,
+  cursor: Cursor.optional(),
+});
+export type BacktestsQuery = z.input<typeof BacktestsQuery>;
+export const BacktestPage = pageOf(BacktestSummary);
+export type BacktestPage = z.infer<typeof BacktestPage>;
+
+export const BacktestTradesQuery = z.object({
+  /** Trades after this sequence number (the previous page's `nextSeq`). */
+  afterSeq: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+});
+export type BacktestTradesQuery = z.input<typeof BacktestTradesQuery>;
+export const BacktestTradePage = z.object({
+  items: z.array(BacktestTrade),
+  /** Pass as `afterSeq` for the next page; null on the last one. */
+  nextSeq: z.number().int().nullable(),
+});
+export type BacktestTradePage = z.infer<typeof BacktestTradePage>;
+
+/** One backtest whole: config, metrics, equity / drawdown / benchmark curves and its first trades. */
+export const BacktestResult = BacktestDetail.extend({
+  series: BacktestSeries.nullable(),
+  trades: BacktestTradePage,
+});
+export type BacktestResult = z.infer<typeof BacktestResult>;
+
+export const BacktestCompareQuery = z.object({ ids: commaList(Id) });
+export type BacktestCompareQuery = z.input<typeof BacktestCompareQuery>;
+export const BacktestComparison = z.object({
+  /** In the order asked; unknown ids are left out. */
+  items: z.array(BacktestDetail.extend({ series: BacktestSeries.nullable() })),
+});
+export type BacktestComparison = z.infer<typeof BacktestComparison>;
+
+export const SweepsQuery = z.object({ limit: PageLimit, cursor: Cursor.optional() });
+export const SweepPage = pageOf(SweepSummary);
+export type SweepPage = z.infer<typeof SweepPage>;
 
 // ---------------------------------------------------------------------------------------------- kill switch
 
