@@ -3,7 +3,7 @@
  * `getExchange(name)` a named one; each is built once per process from env and secrets and cached.
  * Callers see only the ExchangeAdapter interface, so the pipeline is the same on every venue.
  */
-import { env, secrets } from '../config/index.ts';
+import { env } from '../config/index.ts';
 import { registerBuiltinExchanges } from './builtin.ts';
 import { createExchange, exchangeNames } from './registry.ts';
 import type { ExchangeAdapter } from './types.ts';
@@ -13,27 +13,14 @@ const cache = new Map<string, Promise<ExchangeAdapter>>();
 const optionSources = new Map<string, () => Record<string, unknown>>();
 
 /**
- * Where an adapter's options come from when built by name. Adapters that read nothing from the
- * environment need no entry; an adapter module registers its own source next to its factory.
+ * Options an adapter is built with when asked for by name. None are needed by default: each adapter
+ * validates its options and fills what is missing from env and secrets itself (the sim has defaults,
+ * Alpaca reads its keys). A process that wants other settings for a venue (the local runner's sim, a
+ * second account) registers them before first use.
  */
 export function registerExchangeOptions(name: string, source: () => Record<string, unknown>): void {
   optionSources.set(name, source);
 }
-
-// Alpaca's settings already exist in config (env + OpenFaaS secrets); the adapter validates them itself.
-registerExchangeOptions('alpaca', () => {
-  const e = env();
-  const s = secrets();
-  return {
-    keyId: s.alpacaKeyId,
-    secretKey: s.alpacaSecretKey,
-    paper: !e.WEAVER_LIVE_TRADING,
-    accountId: e.WEAVER_ALPACA_ACCOUNT_ID,
-    feed: e.WEAVER_ALPACA_FEED,
-    tradingUrl: e.WEAVER_ALPACA_TRADING_URL,
-    dataUrl: e.WEAVER_ALPACA_DATA_URL,
-  };
-});
 
 function ensureRegistered(): void {
   if (!registered) {
