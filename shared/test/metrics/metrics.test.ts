@@ -151,8 +151,10 @@ describe('metrics from the database', () => {
 
   it('derives every series from the rows, exactly', async () => {
     await seed();
-    await Promise.all(Array.from({ length: 5 }, () => countExchangeRetry(tdb.sql, 'alpaca', 'submitOrder')));
-    await countExchangeError(tdb.sql, 'alpaca', 'submitOrder', '429');
+    // Concurrent increments from several processes' calls add up; the default pool is the process's db().
+    await Promise.all(Array.from({ length: 4 }, () => countExchangeRetry('alpaca', 'submitOrder', tdb.sql)));
+    await countExchangeRetry('alpaca', 'submitOrder');
+    await countExchangeError('alpaca', 'submitOrder', '429');
     const s = parseExposition(await metricsText(tdb.sql));
     const get = (k: string) => {
       expect(s.has(k), `missing ${k}`).toBe(true);
@@ -200,6 +202,16 @@ describe('metrics from the database', () => {
     expect(get('weaver_notifications_total{channel="discord",kind="fill",status="failed"}')).toBe(1);
     for (const c of ['orders', 'fills', 'positions', 'account', 'functions']) {
       expect(get(`weaver_metrics_collector_up{collector="${c}"}`)).toBe(1);
+    }
+  });
+
+  it('a counter never fails the call it counts, even without a database', async () => {
+    const { connect } = await import('../../src/db/index.ts');
+    const nowhere = connect('postgres://weaver@127.0.0.1:1/none', { max: 1 });
+    try {
+      await expect(countExchangeRetry('alpaca', 'bars', nowhere)).resolves.toBeUndefined();
+    } finally {
+      await nowhere.end({ timeout: 1 });
     }
   });
 
