@@ -4,8 +4,12 @@
  * simulated exchange, fills become trades and positions — all through the real functions, read back
  * through the real API with the token the runner generated.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createTestDatabase, natsUrl, type TestDatabase } from '@weaver/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/runner/database.ts';
 import { bareEnv, type StartedProcess, startChild, tempStateDir, waitFor } from './helpers.ts';
@@ -68,3 +72,65 @@ describe('npm start: the demo trades within a minute', () => {
     expect(r.status).toBe(401);
   });
 });
+
+describe.skipIf(!natsUrl())(
+  'npm start with NATS_URL and DATABASE_URL: the demo trades over real NATS',
+  () => {
+    const state = tempStateDir('demo-nats');
+    const id = randomBytes(4).toString('hex');
+    const prefix = `t${id}`;
+    const stream = `T_${id}`;
+    let tdb: TestDatabase;
+    let child: StartedProcess | undefined;
+
+    beforeAll(async () => {
+      tdb = await createTestDatabase();
+      const port = await freePort();
+      child = await startChild(
+        ['--state-dir', state.dir, '--no-web-build'],
+        bareEnv({
+          DATABASE_URL: tdb.url,
+          NATS_URL: natsUrl() ?? '',
+          WEAVER_SUBJECT_PREFIX: prefix,
+          WEAVER_STREAM: stream,
+        }),
+        port,
+      );
+    }, 180_000);
+
+    afterAll(async () => {
+      const code = await child?.stop();
+      const nc = await connect({ servers: natsUrl() ?? '' });
+      await (await jetstreamManager(nc)).streams.delete(stream).catch(() => {});
+      await nc.close();
+      await tdb?.drop();
+      state.remove();
+      expect(code).toBe(0);
+    });
+
+    it('books a trade through the functions on NATS, every step in the stream', async () => {
+      expect(child?.output()).toContain(`NATS ${natsUrl()}`);
+      const trade = await waitFor(
+        'a trade in the database',
+        async () => {
+          const [t] = await tdb.sql<
+            { id: number; strategy: string }[]
+          >`SELECT id, strategy FROM trades ORDER BY id LIMIT 1`;
+          return t;
+        },
+        60_000,
+      );
+      expect(trade.strategy).toBe('demo-sma');
+      const nc = await connect({ servers: natsUrl() ?? '' });
+      try {
+        const jsm = await jetstreamManager(nc);
+        for (const type of ['bars.fetched', 'signals.created', 'orders.updated', 'trades.recorded']) {
+          const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}.${type}` });
+          expect(Object.keys(info.state.subjects ?? {}), type).toContain(`${prefix}.${type}`);
+        }
+      } finally {
+        await nc.close();
+      }
+    }, 90_000);
+  },
+);

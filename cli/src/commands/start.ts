@@ -79,6 +79,9 @@ const start: Command = {
         runner.stop().then(
           () => {
             log.info('stopped');
+            // Everything the runner opened is closed; a client some module opened on its own (a pool, a
+            // NATS connection) must not keep the process alive after a clean shutdown.
+            setTimeout(() => process.exit(0), 1000).unref();
             done(0);
           },
           (e) => {

@@ -12,6 +12,7 @@ import { type Bus, closeBus, MemoryBus, NatsBus, setBus } from '@weaver/shared/b
 import { clock } from '@weaver/shared/clock';
 import { type Env, parseEnv, resetEnv, secrets } from '@weaver/shared/config';
 import { closeDb, migrate, setDb } from '@weaver/shared/db';
+import { resetExchanges } from '@weaver/shared/exchanges';
 import { type Logger, logger } from '@weaver/shared/log';
 import { CronScheduler } from './cron.ts';
 import { type Database, openDatabase } from './database.ts';
@@ -235,6 +236,10 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
           if (clockSaver) clearInterval(clockSaver);
           if (demo) saveDemoClock(stateDir, clock().now(), demo.speed);
           await serverClosed;
+          // Adapters the functions opened (the sim venue keeps its own small pool).
+          await resetExchanges().catch((e) =>
+            log.warn({ err: (e as Error).message }, 'exchange did not close'),
+          );
           await closeBus().catch(() => {});
           await closeDb().catch(() => {});
           await db
