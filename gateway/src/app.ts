@@ -26,6 +26,7 @@ import { killSwitchRoutes } from './routes/kill-switch.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
+import { riskLimitRoutes } from './routes/risk-limits.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { signalRoutes } from './routes/signals.ts';
 import { strategyRoutes } from './routes/strategies.ts';
@@ -48,6 +49,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...strategyRoutes,
   ...backtestRoutes,
   ...killSwitchRoutes,
+  ...riskLimitRoutes,
   ...systemRoutes,
   ...eventRoutes,
   ...openApiRoutes,

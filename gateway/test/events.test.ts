@@ -203,3 +203,25 @@ describe('with the in-process bus (events audit log)', () => {
     again.close();
   });
 });
+
+describe('stream upkeep', () => {
+  const h = useGateway({ overrides: { env: { WEAVER_SSE_HEARTBEAT_MS: 1000 } } });
+
+  it('sends heartbeats on an idle stream and ends every open stream on shutdown', async () => {
+    const res = await fetch(`${h.url}/api/events`, { headers: auth(h) });
+    expect(res.headers.get('cache-control')).toMatch(/no-cache/);
+    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const deadline = Date.now() + 3000;
+    while (!text.includes(': ping') && Date.now() < deadline) text += (await reader.read()).value ?? '';
+    expect(text).toContain(': ping');
+
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })();
+    await h.gateway.close();
+    await expect(Promise.race([ended, new Promise((r) => setTimeout(() => r(false), 3000))])).resolves.toBe(
+      true,
+    );
+  });
+});

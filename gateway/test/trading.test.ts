@@ -16,6 +16,7 @@ import {
   Order,
   PnlCalendar,
   PositionList,
+  RiskLimitsView,
 } from '@weaver/shared/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useGateway } from './harness.ts';
@@ -162,8 +163,28 @@ describe('account and manual orders', () => {
     expect(pnl.buckets).toEqual([{ start: '2024-03-04', realizedPnl: '0', fees: '0', trades: 1 }]);
   });
 
-  it('enforces risk limits on manual orders (422, nothing placed)', async () => {
-    await h.sql`INSERT INTO settings (key, value) VALUES ('risk_limits', ${h.sql.json({ maxOrderNotional: '50' })})`;
+  it('sets risk limits through the API and enforces them on manual orders (422, nothing placed)', async () => {
+    const bad = await h.json<ErrorAnswer>('/api/risk-limits', {
+      method: 'PUT',
+      json: { maxOrderNotional: '-5' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('maxOrderNotional');
+    const unknown = await h.json<ErrorAnswer>('/api/risk-limits', {
+      method: 'PUT',
+      json: { maxLeverage: 3 },
+    });
+    expect(unknown.status).toBe(400);
+    const set = await h.json<RiskLimitsView>('/api/risk-limits', {
+      method: 'PUT',
+      json: { maxOrderNotional: 50, maxOpenOrders: 3 },
+    });
+    expect(set.status).toBe(200);
+    expect(RiskLimitsView.parse((await h.json('/api/risk-limits')).body)).toEqual({
+      limits: { maxOrderNotional: '50', maxOpenOrders: 3 },
+      problem: null,
+    });
+
     const before = (await h.sql`SELECT count(*)::int AS n FROM orders`)[0].n;
     const res = await h.json<ErrorAnswer>('/api/orders', {
       method: 'POST',
@@ -172,7 +193,7 @@ describe('account and manual orders', () => {
     expect(res.status).toBe(422);
     expect(res.body.error.message).toMatch(/risk/);
     expect((await h.sql`SELECT count(*)::int AS n FROM orders`)[0].n).toBe(before);
-    await h.sql`DELETE FROM settings WHERE key = 'risk_limits'`;
+    expect((await h.json('/api/risk-limits', { method: 'PUT', json: {} })).status).toBe(200);
   });
 });
 

@@ -32,7 +32,7 @@ import {
 import { EventTypeSchema } from './events.ts';
 import { ClientOrderId, ORDER_STATUSES, Order, OrderStatusChange, OrderType, TimeInForce } from './order.ts';
 import { Signal, SignalStatus } from './signal.ts';
-import { Exits, Sizing, StrategyConfig } from './strategy.ts';
+import { Exits, RiskLimits, Sizing, StrategyConfig } from './strategy.ts';
 import { FunctionRun, RunOutcome, TradingHalt } from './system.ts';
 import { Account, Position, Trade } from './trade.ts';
 
@@ -480,6 +480,18 @@ export const HaltResult = HaltStatus.extend({
   errors: z.array(z.string()),
 });
 export type HaltResult = z.infer<typeof HaltResult>;
+
+// ---------------------------------------------------------------------------------------------- risk limits
+
+/** PUT /api/risk-limits: the whole set (an absent limit is no limit). Unknown fields are refused. */
+export const RiskLimitsInput = RiskLimits.strict();
+export type RiskLimitsInput = z.input<typeof RiskLimitsInput>;
+export const RiskLimitsView = z.object({
+  limits: RiskLimits,
+  /** Why the stored limits are unusable (every opening order is then refused); null when they are fine. */
+  problem: z.string().nullable(),
+});
+export type RiskLimitsView = z.infer<typeof RiskLimitsView>;
 
 // ---------------------------------------------------------------------------------------------- system
 
