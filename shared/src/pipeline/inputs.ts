@@ -5,18 +5,16 @@
  */
 import { z } from 'zod';
 import {
-  ClientOrderId,
   EVENT_PAYLOADS,
   Id,
   IsoTime,
-  OrderType,
-  PositiveDecimal,
-  Side,
+  ManualOrderInput,
   Slug,
   Symbol as SymbolSchema,
   Timeframe,
-  TimeInForce,
 } from '../schemas/index.ts';
+
+export { ManualOrderInput };
 
 const symbols = z.array(SymbolSchema).min(1).max(200);
 const strategies = z.array(Slug).min(1).max(100);
@@ -42,43 +40,7 @@ export const GenerateSignalsInput = z.strictObject({
 });
 export type GenerateSignalsInput = z.infer<typeof GenerateSignalsInput>;
 
-/** An order a person places (the API, or place-order over HTTP). Exactly one of qty / notional. */
-export const ManualOrderInput = z
-  .strictObject({
-    /** The book it belongs to: "manual" by default, or a strategy instance's name. */
-    strategy: Slug.default('manual'),
-    exchange: Slug.optional(),
-    symbol: SymbolSchema,
-    side: Side,
-    type: OrderType.default('market'),
-    timeInForce: TimeInForce.default('day'),
-    qty: PositiveDecimal.optional(),
-    notional: PositiveDecimal.optional(),
-    limitPrice: PositiveDecimal.optional(),
-    stopPrice: PositiveDecimal.optional(),
-    trailPercent: PositiveDecimal.optional(),
-    /** Idempotency key: the same id twice places one order. Generated when absent. */
-    clientOrderId: ClientOrderId.max(32).optional(),
-  })
-  .superRefine((o, ctx) => {
-    if ((o.qty === undefined) === (o.notional === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['qty'], message: 'exactly one of qty or notional is required' });
-    }
-    if ((o.type === 'limit' || o.type === 'stop_limit') && o.limitPrice === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `is required for ${o.type} orders` });
-    }
-    if ((o.type === 'stop' || o.type === 'stop_limit') && o.stopPrice === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `is required for ${o.type} orders` });
-    }
-    if (o.type === 'trailing_stop' && o.trailPercent === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['trailPercent'],
-        message: 'is required for trailing_stop orders',
-      });
-    }
-  });
-export type ManualOrderInput = z.input<typeof ManualOrderInput>;
+/** A person's order (schemas/api.ts, shared with the API and the web): its parsed form. */
 export type ManualOrder = z.output<typeof ManualOrderInput>;
 
 /** Signals to act on (the `signals.created` payload), or one manual order. */

@@ -48,6 +48,7 @@ import {
 import { checkOrderRisk, loadRiskState, type RiskCode } from '../risk/index.ts';
 import { HttpError, notFound } from '../runtime/errors.ts';
 import {
+  type ManualOrderResult,
   type Order,
   type OrderIntent,
   type Side,
@@ -77,14 +78,14 @@ const RISK_LOCK = 0x7269736b;
 /** A pending_submit row older than this, unknown to the exchange, is abandoned rather than submitted late. */
 export const PENDING_SUBMIT_TTL_MS = 2 * 60_000;
 
-export type PlaceOutcome =
-  | 'ordered' // submitted now (or found at the exchange after a crash)
-  | 'exists' // an earlier run already placed it
-  | 'in_progress' // another worker holds the claim right now
-  | 'skipped' // nothing to do (stale signal, already positioned, disabled strategy, ...)
-  | 'rejected' // refused by a risk limit
-  | 'failed' // refused by the exchange
-  | 'retry'; // the exchange did not answer; the row waits for the next delivery or the reconcile sweep
+/**
+ * ordered: submitted now (or found at the exchange after a crash) · exists: an earlier run placed it ·
+ * in_progress: another worker holds the claim · skipped: nothing to do (stale signal, already positioned,
+ * disabled strategy) · rejected: a risk limit refused it · failed: the exchange refused it · retry: the
+ * exchange did not answer; the claim waits for the next delivery or the reconcile sweep.
+ */
+export type PlaceOutcome = ManualOrderResult['outcome'];
+export type { ManualOrderResult };
 
 export interface PlaceResult {
   signalId: number | null;
@@ -457,12 +458,6 @@ async function lastPrice(sql: Sql, exchange: ExchangeAdapter, symbol: string): P
   return latest ? fromNumber(latest.close) : null;
 }
 
-export interface ManualOrderResult {
-  outcome: PlaceOutcome;
-  order: Order | null;
-  reason?: string;
-}
-
 /**
  * Places a person's order (the API's "buy/sell" and place-order over HTTP) through the same claim,
  * risk checks and submit as signals. Answers 400 for a symbol the exchange does not list and 422 when
@@ -528,7 +523,7 @@ export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder)
     tooOld(ctx.sql, o),
   );
   const order = await finishSubmit(ctx, r);
-  return { outcome: r.outcome, order: order ?? claim.order, reason: r.reason };
+  return { outcome: r.outcome, order: order ?? claim.order, reason: r.reason ?? null };
 }
 
 /** place-order: `{ signalIds }` from signals.created (or HTTP), or `{ order }` for a manual order. */
