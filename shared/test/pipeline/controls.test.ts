@@ -13,7 +13,17 @@ import {
 import { HttpError } from '../../src/runtime/index.ts';
 import type { Signal, StrategyConfig } from '../../src/schemas/index.ts';
 import { useTestDatabase } from '../../src/testing/index.ts';
-import { bar, clearClock, count, MIN, pipelineContext, RecordingBus, setClock, storeBars, useBus } from './helpers.ts';
+import {
+  bar,
+  clearClock,
+  count,
+  MIN,
+  pipelineContext,
+  RecordingBus,
+  setClock,
+  storeBars,
+  useBus,
+} from './helpers.ts';
 
 const T0 = Date.UTC(2025, 4, 5, 10, 0);
 
@@ -70,7 +80,9 @@ describe('sizing a signal', () => {
     const longOnly = strategy({});
     const shorts = strategy({ allowShort: true });
     expect(await sizeSignal(signal('sell'), longOnly, '7', sim)).toEqual({ qty: '7' });
-    expect(await sizeSignal(signal('sell'), longOnly, '0', sim)).toEqual({ skip: 'no long position to sell (shorting not allowed)' });
+    expect(await sizeSignal(signal('sell'), longOnly, '0', sim)).toEqual({
+      skip: 'no long position to sell (shorting not allowed)',
+    });
     expect(await sizeSignal(signal('buy'), longOnly, '7', sim)).toEqual({ skip: 'already long 7' });
     expect(await sizeSignal(signal('buy'), longOnly, '-4', sim)).toEqual({ qty: '4' });
     expect(await sizeSignal(signal('sell'), shorts, '0', sim)).toEqual({ qty: '10' });
@@ -92,11 +104,17 @@ describe('position and order controls', () => {
   afterAll(() => clearClock());
 
   it('closes a position once, however often it is asked, and refuses when flat', async () => {
-    await placeManualOrder(ctx(), ManualOrderInput.parse({ symbol: 'CTRL', side: 'buy', qty: '5', timeInForce: 'gtc' }));
+    await placeManualOrder(
+      ctx(),
+      ManualOrderInput.parse({ symbol: 'CTRL', side: 'buy', qty: '5', timeInForce: 'gtc' }),
+    );
     await storeBars(t.sql, [bar('CTRL', T0 + MIN, 41, { open: 40.5 })]);
     setClock(T0 + 2 * MIN + 500);
     await syncOpenOrders(ctx(), { apply: true });
-    const [a, b] = await Promise.all([closePosition(ctx(), 'manual', 'CTRL'), closePosition(ctx(), 'manual', 'CTRL')]);
+    const [a, b] = await Promise.all([
+      closePosition(ctx(), 'manual', 'CTRL'),
+      closePosition(ctx(), 'manual', 'CTRL'),
+    ]);
     expect(a.order?.id).toBe(b.order?.id);
     expect(a.order).toMatchObject({ side: 'sell', qty: '5', type: 'market' });
     expect(await count(t.sql, 'sim_orders', `side = 'sell' AND symbol = 'CTRL'`)).toBe(1);
@@ -112,14 +130,32 @@ describe('position and order controls', () => {
   it('cancels an open order at the exchange, and answers 409 for a final one, 404 for an unknown one', async () => {
     const placed = await placeManualOrder(
       ctx(),
-      ManualOrderInput.parse({ symbol: 'CTRL', side: 'buy', qty: '1', type: 'limit', limitPrice: '30', timeInForce: 'gtc' }),
+      ManualOrderInput.parse({
+        symbol: 'CTRL',
+        side: 'buy',
+        qty: '1',
+        type: 'limit',
+        limitPrice: '30',
+        timeInForce: 'gtc',
+      }),
     );
     const canceled = await cancelOrder(ctx(), placed.order!.id);
     expect(canceled.status).toBe('canceled');
-    expect((await (await getExchange('sim')).getOrderByClientId(placed.order!.clientOrderId))?.status).toBe('canceled');
-    expect(bus.ofType('orders.updated').some((e) => (e.payload as { orders: { id: number; status: string }[] }).orders[0].status === 'canceled')).toBe(true);
+    expect((await (await getExchange('sim')).getOrderByClientId(placed.order!.clientOrderId))?.status).toBe(
+      'canceled',
+    );
+    expect(
+      bus
+        .ofType('orders.updated')
+        .some(
+          (e) => (e.payload as { orders: { id: number; status: string }[] }).orders[0].status === 'canceled',
+        ),
+    ).toBe(true);
     await expect(cancelOrder(ctx(), placed.order!.id)).rejects.toMatchObject({ status: 409 });
-    await expect(cancelOrder(ctx(), 999_999)).rejects.toMatchObject({ status: 404, fields: { orderId: 'not found' } });
+    await expect(cancelOrder(ctx(), 999_999)).rejects.toMatchObject({
+      status: 404,
+      fields: { orderId: 'not found' },
+    });
     expect((await getOrder(t.sql, placed.order!.id))?.status).toBe('canceled');
   });
 });
