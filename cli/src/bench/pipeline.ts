@@ -205,6 +205,16 @@ const pipeline: Benchmark = {
         );
       }
       for (const a of [total, signalLeg, fillLeg]) a.sort((x, y) => x - y);
+      const perFunction = await db.sql<{ function_name: string; n: number; p50: number; p99: number }[]>`
+        SELECT function_name, count(*)::int AS n,
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at) * 1000)::float8 AS p50,
+          percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at) * 1000)::float8 AS p99
+        FROM function_runs WHERE finished_at IS NOT NULL GROUP BY 1 ORDER BY 1`;
+      for (const f of perFunction) {
+        log(
+          `${f.function_name.padEnd(17)} ${String(f.n).padStart(5)} runs, p50 ${round2(f.p50)} ms, p99 ${round2(f.p99)} ms (function_runs)`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 1500)); // PostgreSQL publishes its counters lazily
       log(
         `≈ ${Math.round((await xacts()) - xactsBefore) / total.length} database transactions per signal (two bars)`,
