@@ -13,7 +13,12 @@ import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/test
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeReceiver } from '../../shared/test/notify/fake-receiver.ts';
-import { type BundleResult, bundleFunction, projectVersion } from '../src/bundle/bundle.ts';
+import {
+  type BundleResult,
+  bundleFunction,
+  INSTALLED_AT_IMAGE_BUILD,
+  projectVersion,
+} from '../src/bundle/bundle.ts';
 import { PROJECT_ROOT } from '../src/runner/runner.ts';
 import { loadStack, type StackFunction } from '../src/runner/stack.ts';
 import { type Host, startHost } from './bundles/host.ts';
@@ -363,11 +368,12 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     for (const f of stack.functions.filter((x) => built.has(x.name))) {
       const dir = join(work, 'build', f.name);
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      expect(pkg).toMatchObject({
-        main: 'handler.js',
-        scripts: { test: 'node smoke-test.js' },
-        dependencies: {},
-      });
+      expect(pkg).toMatchObject({ main: 'handler.js', scripts: { test: 'node smoke-test.js' } });
+      // Only the on-demand heavyweights the template's npm i installs, pinned; everything else is inside.
+      for (const [dep, version] of Object.entries(pkg.dependencies)) {
+        expect(INSTALLED_AT_IMAGE_BUILD).toContain(dep);
+        expect(version).toMatch(/^\d+\.\d+\.\d+/);
+      }
       expect(pkg.type).toBeUndefined();
       expect(readFileSync(join(dir, 'migrations', '0001_core.sql'), 'utf8')).toContain('CREATE TABLE');
       // As at image build: npm test in the function folder, with no database, bus or secrets.
@@ -384,21 +390,38 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
 
   it('lists under secrets: every secret its bundled code reads, and no other', () => {
     // Which code reads which secret (readSecret in each module).
-    const READERS: [string, string[]][] = [
-      ['shared/src/db/client.ts', ['database-url']],
-      ['shared/src/exchanges/configured.ts', ['alpaca-key-id', 'alpaca-secret-key']],
-      ['shared/src/notify/send.ts', ['notify-telegram', 'notify-discord', 'notify-slack', 'notify-webhook']],
-      ['gateway/src/deps.ts', ['weaver-api-token']],
-    ];
-    // Each of those modules does read its secrets, so a rename there fails this test.
-    for (const [file, names] of READERS) {
+    // Which modules read which secret, found in the source: readSecret('<name>') literally, a property of
+    // config's secrets(), or a notification channel's secret (notify/channels.ts names them).
+    const SECRETS_OF: Record<string, string[]> = {
+      alpacaKeyId: ['alpaca-key-id'],
+      alpacaSecretKey: ['alpaca-secret-key'],
+      apiToken: ['weaver-api-token'],
+    };
+    const NOTIFY = [
+      ...readFileSync(join(PROJECT_ROOT, 'shared/src/notify/channels.ts'), 'utf8').matchAll(
+        /secret: '([a-z-]+)'/g,
+      ),
+    ].map((m) => m[1]);
+    expect(NOTIFY).toEqual(['notify-telegram', 'notify-discord', 'notify-slack', 'notify-webhook']);
+    const sources = (dir: string): string[] =>
+      readdirSync(join(PROJECT_ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((x) => x.endsWith('.ts') && !x.endsWith('.test.ts') && !x.startsWith('testing'))
+        .map((x) => `${dir}/${x}`);
+    const READERS: [string, string[]][] = [];
+    for (const file of [...sources('shared/src'), ...sources('gateway/src')]) {
       const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
-      const reads =
-        names.length === 1
-          ? text.includes(`'${names[0]}'`) || text.includes('secrets()')
-          : /readSecret|secrets\(\)/.test(text);
-      expect(reads, `${file} no longer reads ${names.join(', ')}`).toBe(true);
+      const names = [...text.matchAll(/readSecret\('([a-z-]+)'/g)].map((m) => m[1]);
+      if (/secrets\(\)/.test(text)) {
+        for (const [prop, n] of Object.entries(SECRETS_OF))
+          if (text.includes(prop) && !file.endsWith('config/index.ts')) names.push(...n);
+      }
+      if (file === 'shared/src/notify/send.ts') names.push(...NOTIFY);
+      if (names.length) READERS.push([file, names]);
     }
+    const readers = (secret: string) => READERS.filter(([, n]) => n.includes(secret)).map(([f]) => f);
+    expect(readers('database-url').length).toBeGreaterThan(0);
+    expect(readers('alpaca-key-id').length).toBeGreaterThan(0);
+    expect(readers('weaver-api-token').length).toBeGreaterThan(0);
     // What a function's own logic calls: the shared modules exporting what its handler imports.
     const callsExchange = (fn: string): boolean => {
       const handler = readFileSync(join(PROJECT_ROOT, 'functions', fn, 'handler.ts'), 'utf8');
@@ -416,6 +439,7 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
       }
       return false;
     };
+    expect(built.size, 'every function bundled').toBe(stack.functions.length);
     const problems: string[] = [];
     for (const f of stack.functions) {
       const b = built.get(f.name);
@@ -424,8 +448,9 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
       for (const n of f.secrets)
         if (!readable.has(n)) problems.push(`${f.name} mounts ${n} but its code never reads it`);
       const needed = new Set(['database-url']);
-      if (f.name !== 'gateway' && callsExchange(f.name)) for (const n of READERS[1][1]) needed.add(n);
-      if (b.inputs.includes('shared/src/notify/send.ts')) for (const n of READERS[2][1]) needed.add(n);
+      if (f.name !== 'gateway' && callsExchange(f.name))
+        for (const n of SECRETS_OF.alpacaKeyId.concat(SECRETS_OF.alpacaSecretKey)) needed.add(n);
+      if (b.inputs.includes('shared/src/notify/send.ts')) for (const n of NOTIFY) needed.add(n);
       if (f.name === 'gateway') needed.add('weaver-api-token');
       for (const n of needed)
         if (!f.secrets.includes(n)) problems.push(`${f.name} reads ${n} but stack.yml does not mount it`);

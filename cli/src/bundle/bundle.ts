@@ -17,6 +17,13 @@ export const SMOKE_TEST = join(here, 'smoke-test.cjs');
  */
 export const OPTIONAL_NATIVE = ['bufferutil', 'utf-8-validate'];
 
+/**
+ * Large dependencies loaded only on demand (`await import('ccxt')` when a ccxt venue is configured): kept
+ * out of handler.js, which stays small and loads without them, and listed in the bundle's package.json at
+ * the version installed here, so the template's `npm i` puts them in the image.
+ */
+export const INSTALLED_AT_IMAGE_BUILD = ['ccxt'];
+
 // ESM code asks import.meta.url where it lives (the migrations folder); in CommonJS that is __filename.
 const META_URL = '__weaver_import_meta_url';
 const BANNER = `const ${META_URL} = require('node:url').pathToFileURL(__filename).href;`;
@@ -67,6 +74,7 @@ export async function bundleFunction(
   mkdirSync(spec.outDir, { recursive: true });
   let warnings: string[] = [];
   let inputs: string[] = [];
+  const installed = new Set<string>();
   try {
     const result = await build({
       // The template calls module.exports directly; the TypeScript module's default export is the handler.
@@ -83,7 +91,7 @@ export async function bundleFunction(
       // The template's image is node 22; this repo's machines run 20, and the bundle must load on both.
       target: 'node20',
       outfile: join(spec.outDir, 'handler.js'),
-      external: OPTIONAL_NATIVE,
+      external: [...OPTIONAL_NATIVE, ...INSTALLED_AT_IMAGE_BUILD],
       define: { 'import.meta.url': META_URL },
       banner: { js: BANNER },
       keepNames: true,
@@ -93,6 +101,10 @@ export async function bundleFunction(
     });
     warnings = result.warnings.map(text);
     inputs = Object.keys(result.metafile.inputs);
+    for (const out of Object.values(result.metafile.outputs)) {
+      for (const i of out.imports)
+        if (i.external && INSTALLED_AT_IMAGE_BUILD.includes(i.path)) installed.add(i.path);
+    }
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     throw new BundleError(spec.name, errors?.length ? errors.map(text) : [(err as Error).message]);
@@ -110,7 +122,7 @@ export async function bundleFunction(
     description: `Weaver function ${spec.name}, bundled by \`weaver build\` for the node22 template`,
     main: 'handler.js',
     scripts: { test: 'node smoke-test.js' },
-    dependencies: {},
+    dependencies: Object.fromEntries([...installed].sort().map((d) => [d, installedVersion(opts.root, d)])),
   };
   writeFileSync(join(spec.outDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   return {
@@ -121,6 +133,13 @@ export async function bundleFunction(
     warnings,
     inputs,
   };
+}
+
+/** The exact version of `dep` in this install, so the image gets what the tests ran against. */
+function installedVersion(root: string, dep: string): string {
+  return (
+    JSON.parse(readFileSync(join(root, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string }
+  ).version;
 }
 
 export function projectVersion(root: string): string {
