@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { emit } from '@weaver/shared/bus';
 import { invokeHandler } from '@weaver/shared/runtime';
 import { EventEnvelopeSchema, StreamReady } from '@weaver/shared/schemas';
-import { natsUrl } from '@weaver/shared/testing';
+import { createTestDatabase, natsUrl } from '@weaver/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { type Harness, useGateway } from './harness.ts';
 import { openStream, parseSse } from './sse.ts';
@@ -164,6 +164,32 @@ describe.skipIf(!natsUrl())('with NATS JetStream', () => {
 describe('with the in-process bus (events audit log)', () => {
   const h = useGateway({ overrides: { env: { WEAVER_SSE_WINDOW_MS: 1500 } } });
   resumeSuite('audit log', h);
+
+  it('is not held back by a long transaction in another database', async () => {
+    const other = await createTestDatabase();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let started: () => void = () => {};
+    const open = new Promise<void>((r) => (started = r));
+    const long = other.sql.begin(async (tx) => {
+      await tx`INSERT INTO settings (key, value) VALUES ('hold', '{}')`;
+      started();
+      await held;
+    });
+    try {
+      await open;
+      const s = await openStream(`${h.url}/api/events`, auth(h));
+      await s.take(1);
+      const ids = await publish(h, 1);
+      const [m] = await s.take(1, 3000);
+      expect(JSON.parse(m.data).id).toBe(ids[0]);
+      s.close();
+    } finally {
+      release();
+      await long;
+      await other.drop();
+    }
+  });
 
   it('delivers an event whose transaction commits after a later one, without skipping it', async () => {
     const s = await openStream(`${h.url}/api/events`, auth(h));

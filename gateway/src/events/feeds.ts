@@ -111,12 +111,38 @@ interface AuditRow {
 
 const POLL_MS = 1000;
 
+/**
+ * The transaction id below which every transaction of this database has ended: rows with a lower txid
+ * are all visible now, so the walk may pass them. Taken before the rows are read, from this database's
+ * own in-progress transactions (a long transaction in another database must not hold the stream back),
+ * and never above the next id to be assigned (a transaction that starts meanwhile gets a higher one).
+ * When other roles' sessions hide their transaction ids, the cluster-wide snapshot xmin stands in.
+ */
+async function commitHorizon(sql: Sql): Promise<string> {
+  const [row] = await sql<{ horizon: string }[]>`
+    WITH s AS (SELECT pg_current_snapshot() AS snap),
+    local AS (
+      SELECT backend_xid, usename = current_user OR pg_has_role('pg_read_all_stats', 'MEMBER') AS seen
+      FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+    )
+    SELECT (CASE
+      WHEN EXISTS (SELECT 1 FROM local WHERE NOT seen) THEN pg_snapshot_xmin(s.snap)
+      ELSE least(pg_snapshot_xmax(s.snap), (
+        SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
+        WHERE (x::text::numeric % 4294967296)::int8 IN (
+          SELECT backend_xid::text::int8 FROM local WHERE backend_xid IS NOT NULL)))
+    END)::text AS horizon
+    FROM s`;
+  return row.horizon;
+}
+
 async function openAuditFeed(sql: Sql, bus: Bus, req: FeedRequest): Promise<Feed> {
   let cursor = { txid: '0', id: 0 };
   let gap = false;
   if (req.after === null) {
+    const horizon = await commitHorizon(sql);
     const [head] = await sql<{ txid: string; id: number }[]>`
-      SELECT txid::text, id FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+      SELECT txid::text, id FROM events WHERE txid < ${horizon}::xid8
       ORDER BY txid DESC, id DESC LIMIT 1`;
     if (head) cursor = head;
   } else {
@@ -138,10 +164,11 @@ async function openAuditFeed(sql: Sql, bus: Bus, req: FeedRequest): Promise<Feed
   let again = false;
 
   const poll = async (): Promise<void> => {
+    const horizon = await commitHorizon(sql);
     const rows = await sql<AuditRow[]>`
       SELECT id, txid::text, event_id, type, correlation_id, occurred_at, payload FROM events
       WHERE (txid, id) > (${cursor.txid}::xid8, ${cursor.id}::int8)
-        AND txid < pg_snapshot_xmin(pg_current_snapshot())
+        AND txid < ${horizon}::xid8
         ${req.types ? sql`AND type = ANY(${req.types})` : sql``}
       ORDER BY txid, id
       LIMIT 500`;

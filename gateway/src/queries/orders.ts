@@ -1,7 +1,7 @@
 import { FINAL_ORDER_STATUSES, type OrdersQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed, tradingFilters } from './page.ts';
 
 const FINAL = [...FINAL_ORDER_STATUSES];
 
@@ -34,7 +34,7 @@ const ORDER: Fields = [
 /** Orders newest first, keyed by (created_at, id). `open` / `closed` expand to the lifecycle's groups. */
 export function listOrders(sql: Sql, q: z.output<typeof OrdersQuery>): Promise<JsonPage> {
   const k = timeKeyed(sql, 'created_at', q.cursor);
-  const conds = [k.before];
+  const conds = [k.before, ...tradingFilters(sql, q, 'created_at')];
   if (q.status) {
     const exact = q.status.filter((s) => s !== 'open' && s !== 'closed');
     const alts = [];
@@ -43,11 +43,6 @@ export function listOrders(sql: Sql, q: z.output<typeof OrdersQuery>): Promise<J
     if (exact.length) alts.push(sql`status = ANY(${exact})`);
     conds.push(sql`(${alts.slice(1).reduce((a, b) => sql`${a} OR ${b}`, alts[0])})`);
   }
-  if (q.strategy) conds.push(sql`strategy = ${q.strategy}`);
-  if (q.symbol) conds.push(sql`symbol = ${q.symbol}`);
-  if (q.side) conds.push(sql`side = ${q.side}`);
-  if (q.from) conds.push(sql`created_at >= ${q.from}::timestamptz`);
-  if (q.to) conds.push(sql`created_at <= ${q.to}::timestamptz`);
   return jsonPage(sql, {
     limit: q.limit,
     cursor: timeCursor,

@@ -94,6 +94,21 @@ export function and(sql: Sql, conds: Fragment[]): Fragment {
   return conds.slice(1).reduce((acc, c) => sql`${acc} AND ${c}`, conds[0]);
 }
 
+/** The filters every trading list shares: book, symbol, side and a range of `timeColumn`. */
+export function tradingFilters(
+  sql: Sql,
+  q: { strategy?: string; symbol?: string; side?: string; from?: string; to?: string },
+  timeColumn: string,
+): Fragment[] {
+  const conds: Fragment[] = [];
+  if (q.strategy) conds.push(sql`strategy = ${q.strategy}`);
+  if (q.symbol) conds.push(sql`symbol = ${q.symbol}`);
+  if (q.side) conds.push(sql`side = ${q.side}`);
+  if (q.from) conds.push(sql`${sql(timeColumn)} >= ${q.from}::timestamptz`);
+  if (q.to) conds.push(sql`${sql(timeColumn)} <= ${q.to}::timestamptz`);
+  return conds;
+}
+
 /** Rows newest first by (time, id), plus the numbering a page needs. */
 export function timeKeyed(sql: Sql, timeColumn: string, cursor: string | undefined) {
   const k = keyset(sql, timeColumn);

@@ -1,7 +1,7 @@
 import type { TradesQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
-import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed, tradingFilters } from './page.ts';
 
 const TRADE: Fields = [
   ['id', 'id', 'int'],
@@ -21,12 +21,7 @@ const TRADE: Fields = [
 /** Trades newest first, keyed by (executed_at, id): the trades_*_idx indexes serve every filter. */
 export function listTrades(sql: Sql, q: z.output<typeof TradesQuery>): Promise<JsonPage> {
   const k = timeKeyed(sql, 'executed_at', q.cursor);
-  const conds = [k.before];
-  if (q.strategy) conds.push(sql`strategy = ${q.strategy}`);
-  if (q.symbol) conds.push(sql`symbol = ${q.symbol}`);
-  if (q.side) conds.push(sql`side = ${q.side}`);
-  if (q.from) conds.push(sql`executed_at >= ${q.from}::timestamptz`);
-  if (q.to) conds.push(sql`executed_at <= ${q.to}::timestamptz`);
+  const conds = [k.before, ...tradingFilters(sql, q, 'executed_at')];
   return jsonPage(sql, {
     limit: q.limit,
     cursor: timeCursor,

@@ -30,7 +30,15 @@ import {
   TimeInput,
 } from './common.ts';
 import { EventTypeSchema } from './events.ts';
-import { ClientOrderId, ORDER_STATUSES, Order, OrderStatusChange, OrderType, TimeInForce } from './order.ts';
+import {
+  ClientOrderId,
+  checkOrderFields,
+  ORDER_STATUSES,
+  Order,
+  OrderStatusChange,
+  OrderType,
+  TimeInForce,
+} from './order.ts';
 import { Signal, SignalStatus } from './signal.ts';
 import { Exits, RiskLimits, Sizing, StrategyConfig } from './strategy.ts';
 import { FunctionRun, RunOutcome, TradingHalt } from './system.ts';
@@ -188,16 +196,18 @@ export type CloseResult = z.infer<typeof CloseResult>;
 /** `open` = not final yet, `closed` = final; or any exact status. */
 export const OrderStatusFilter = z.enum(['open', 'closed', ...ORDER_STATUSES]);
 
+/** What every trading list filters on, and its page. */
+const tradingList = {
+  symbol: Ticker.optional(),
+  strategy: Slug.optional(),
+  side: Side.optional(),
+  ...range,
+  limit: PageLimit,
+  cursor: Cursor.optional(),
+};
+
 export const OrdersQuery = z
-  .object({
-    status: commaList(OrderStatusFilter).optional(),
-    symbol: Ticker.optional(),
-    strategy: Slug.optional(),
-    side: Side.optional(),
-    ...range,
-    limit: PageLimit,
-    cursor: Cursor.optional(),
-  })
+  .object({ status: commaList(OrderStatusFilter).optional(), ...tradingList })
   .superRefine(rangeCheck);
 export type OrdersQuery = z.input<typeof OrdersQuery>;
 
@@ -229,24 +239,7 @@ export const ManualOrderInput = z
     /** Idempotency key: the same id twice places one order (a retried click). Generated when absent. */
     clientOrderId: ClientOrderId.max(32).optional(),
   })
-  .superRefine((o, ctx) => {
-    if ((o.qty === undefined) === (o.notional === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['qty'], message: 'exactly one of qty or notional is required' });
-    }
-    if ((o.type === 'limit' || o.type === 'stop_limit') && o.limitPrice === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `is required for ${o.type} orders` });
-    }
-    if ((o.type === 'stop' || o.type === 'stop_limit') && o.stopPrice === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `is required for ${o.type} orders` });
-    }
-    if (o.type === 'trailing_stop' && o.trailPercent === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['trailPercent'],
-        message: 'is required for trailing_stop orders',
-      });
-    }
-  });
+  .superRefine(checkOrderFields);
 export type ManualOrderInput = z.input<typeof ManualOrderInput>;
 
 /** What became of an order request: `ordered` (at the exchange), `exists` (same clientOrderId), `retry`, `failed`… */
@@ -268,29 +261,13 @@ export type ManualOrderResult = z.infer<typeof ManualOrderResult>;
 
 // ---------------------------------------------------------------------------------------------- trades, signals
 
-export const TradesQuery = z
-  .object({
-    symbol: Ticker.optional(),
-    strategy: Slug.optional(),
-    side: Side.optional(),
-    ...range,
-    limit: PageLimit,
-    cursor: Cursor.optional(),
-  })
-  .superRefine(rangeCheck);
+export const TradesQuery = z.object(tradingList).superRefine(rangeCheck);
 export type TradesQuery = z.input<typeof TradesQuery>;
 export const TradePage = pageOf(Trade);
 export type TradePage = z.infer<typeof TradePage>;
 
 export const SignalsQuery = z
-  .object({
-    strategy: Slug.optional(),
-    symbol: Ticker.optional(),
-    status: SignalStatus.optional(),
-    ...range,
-    limit: PageLimit,
-    cursor: Cursor.optional(),
-  })
+  .object({ status: SignalStatus.optional(), ...tradingList })
   .superRefine(rangeCheck);
 export type SignalsQuery = z.input<typeof SignalsQuery>;
 export const SignalPage = pageOf(Signal);

@@ -70,8 +70,17 @@ const orderIntentShape = {
   referencePrice: PositiveDecimal.optional(),
 };
 
-/** What place-order sends to an exchange. Exactly one of qty / notional. */
-export const OrderIntent = z.object(orderIntentShape).superRefine((o, ctx) => {
+interface OrderFields {
+  type: OrderType;
+  qty?: string;
+  notional?: string;
+  limitPrice?: string;
+  stopPrice?: string;
+  trailPercent?: string;
+}
+
+/** The rules every order request follows, whoever sends it: one of qty / notional, the prices its type needs. */
+export function checkOrderFields(o: OrderFields, ctx: z.RefinementCtx): void {
   if ((o.qty === undefined) === (o.notional === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['qty'], message: 'exactly one of qty or notional is required' });
   }
@@ -84,7 +93,10 @@ export const OrderIntent = z.object(orderIntentShape).superRefine((o, ctx) => {
   if (o.type === 'trailing_stop' && o.trailPercent === undefined) {
     ctx.addIssue({ code: 'custom', path: ['trailPercent'], message: 'is required for trailing_stop orders' });
   }
-});
+}
+
+/** What place-order sends to an exchange. Exactly one of qty / notional. */
+export const OrderIntent = z.object(orderIntentShape).superRefine(checkOrderFields);
 export type OrderIntent = z.infer<typeof OrderIntent>;
 
 /** An order as Weaver stores it (the `orders` table) and reports it on the bus and the API. */
