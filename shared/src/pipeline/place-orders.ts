@@ -255,7 +255,8 @@ async function submitClaimed(
   orderId: number,
   created: boolean,
   referencePrice: string | undefined,
-  beforeSubmit?: (order: Order) => Promise<string | null>,
+  /** Runs inside the submit transaction and must query through `tx` (never take a second connection). */
+  beforeSubmit?: (order: Order, tx: Sql) => Promise<string | null>,
 ): Promise<SubmitResult> {
   const log = logOf(ctx);
   return (await ctx.sql.begin(async (txRaw) => {
@@ -269,7 +270,7 @@ async function submitClaimed(
     const exchange = await getExchange(row.exchange);
     let ex: ExchangeOrder | null = created ? null : await exchange.getOrderByClientId(row.clientOrderId);
     if (!ex) {
-      const veto = beforeSubmit ? await beforeSubmit(row) : null;
+      const veto = beforeSubmit ? await beforeSubmit(row, tx) : null;
       if (veto) {
         const failed = await updateOrder(tx, row.id, {
           status: 'failed',
@@ -350,7 +351,8 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   const base = { signalId: signal.id };
   const clientOrderId = clientOrderIdFor(signal.strategy, signal.symbol, signal.barTime, signal.side);
   const price = fromNumber(signal.price);
-  const stillFresh = async (): Promise<string | null> => staleReason(ctx.sql, signal);
+  const stillFresh = async (_order?: Order, sql: Sql = ctx.sql): Promise<string | null> =>
+    staleReason(sql, signal);
   // Independent reads, one round trip.
   const [strategy, existing, stale] = await Promise.all([
     getStrategy(ctx.sql, signal.strategy),
@@ -519,9 +521,7 @@ export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder)
       'order.clientOrderId': 'already used',
     });
   }
-  const r = await submitClaimed(ctx, claim.order.id, claim.created, referencePrice, (o) =>
-    tooOld(ctx.sql, o),
-  );
+  const r = await submitClaimed(ctx, claim.order.id, claim.created, referencePrice, (o, tx) => tooOld(tx, o));
   const order = await finishSubmit(ctx, r);
   return { outcome: r.outcome, order: order ?? claim.order, reason: r.reason ?? null };
 }
@@ -548,13 +548,13 @@ async function tooOld(sql: Sql, o: Order): Promise<string | null> {
 
 /** Resumes an order left in pending_submit (reconcile): lookup first, submit only if still timely. */
 export async function resumePendingOrder(ctx: PipelineContext, order: Order): Promise<SubmitResult> {
-  const r = await submitClaimed(ctx, order.id, false, undefined, async (o) => {
+  const r = await submitClaimed(ctx, order.id, false, undefined, async (o, tx) => {
     if (o.signalId !== null) {
-      const [signal] = await getSignals(ctx.sql, [o.signalId]);
-      const stale = signal ? await staleReason(ctx.sql, signal) : 'signal no longer exists';
+      const [signal] = await getSignals(tx, [o.signalId]);
+      const stale = signal ? await staleReason(tx, signal) : 'signal no longer exists';
       if (stale) return stale;
     }
-    return tooOld(ctx.sql, o);
+    return tooOld(tx, o);
   });
   await finishSubmit(ctx, r);
   return r;

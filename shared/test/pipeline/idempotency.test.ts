@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import placeOrderHandler from '../../../functions/place-order/handler.ts';
 import { makeEnvelope } from '../../src/bus/index.ts';
-import { claimOrder, getOrder, getSignal, listSignals } from '../../src/db/index.ts';
+import { claimOrder, connect, getOrder, getSignal, listSignals } from '../../src/db/index.ts';
 import { getExchange } from '../../src/exchanges/configured.ts';
 import {
   clientOrderIdFor,
@@ -26,6 +26,7 @@ import {
   makeStrategy,
   pipelineContext,
   setClock,
+  sleep,
   storeBars,
   useBus,
 } from './helpers.ts';
@@ -172,5 +173,25 @@ describe.skipIf(!natsUrl())('placing an order exactly once', () => {
     expect(sim.submits()).toBe(1);
     expect(await simOrdersFor(clientOrderId)).toBe(1);
     expect((await listSignals(t.sql, { strategy: 'crash-swept' })).items[0].status).toBe('ordered');
+  });
+
+  it('places many signals at once through a two-connection pool without starving it (each once)', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await freshSignal(`POOL${i}`, `pool-${i}`));
+    const small = connect(t.url, { max: 2 });
+    try {
+      const ctx = pipelineContext(small, nats.bus);
+      const sim = await countingSim();
+      const runs = await Promise.race([
+        Promise.all([...ids, ...ids].map((id) => placeSignalOrders(ctx, [id]))),
+        sleep(20_000).then(() => {
+          throw new Error('placements did not finish: pool starved');
+        }),
+      ]);
+      expect(runs.flat().filter((r) => r.outcome === 'ordered')).toHaveLength(8);
+      expect(sim.submits()).toBe(8);
+    } finally {
+      await small.end();
+    }
   });
 });
