@@ -11,7 +11,14 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['shared/**/*.test.ts', 'functions/**/*.test.ts', 'gateway/**/*.test.ts', 'cli/**/*.test.ts'],
+          include: [
+            'shared/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'gateway/**/*.test.ts',
+            'cli/**/*.test.ts',
+            // The dashboard's browser tests: Chromium against `npm start` (node side, not jsdom).
+            'web/e2e/**/*.test.ts',
+          ],
         },
       },
       {

@@ -13,7 +13,7 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef } from 'react';
-import type { Candle, Point, TradeMark } from './series.ts';
+import { ascendingUnique, type Candle, type Point, type TradeMark } from './series.ts';
 
 export interface LineSpec {
   id: string;
@@ -24,7 +24,15 @@ export interface LineSpec {
   area?: boolean;
   /** Format the price axis as a percentage (values are fractions). */
   percent?: boolean;
+  /** Format the price axis as dollars with thousands separators. */
+  money?: boolean;
 }
+
+const dollars = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  maximumFractionDigits: 2,
+});
 
 export interface TimeChartProps {
   /** What the chart shows, for screen readers (the canvas itself says nothing). */
@@ -98,14 +106,17 @@ export default function TimeChart({
         wickDownColor: down,
         borderVisible: false,
       });
-      s.setData(candles.map((c) => ({ ...c, time: ts(c.time) })));
+      // The library refuses unordered or repeated times (two points in one second): keep the last of each.
+      s.setData(ascendingUnique(candles).map((c) => ({ ...c, time: ts(c.time) })));
       added.push(s);
       markerHost = s;
     }
     for (const l of lines) {
       const priceFormat = l.percent
         ? { type: 'custom' as const, formatter: (v: number) => `${(v * 100).toFixed(1)}%`, minMove: 0.0001 }
-        : undefined;
+        : l.money
+          ? { type: 'custom' as const, formatter: (v: number) => dollars.format(v), minMove: 0.01 }
+          : undefined;
       const common = { title: l.title, priceLineVisible: false, lastValueVisible: true, priceFormat };
       const s = l.area
         ? chart.addSeries(AreaSeries, {
@@ -116,7 +127,7 @@ export default function TimeChart({
             lineWidth: 2,
           })
         : chart.addSeries(LineSeries, { ...common, color: l.color, lineWidth: 1 });
-      s.setData(l.data.map((p) => ({ time: ts(p.time), value: p.value })));
+      s.setData(ascendingUnique(l.data).map((p) => ({ time: ts(p.time), value: p.value })));
       added.push(s);
       markerHost ??= s;
     }

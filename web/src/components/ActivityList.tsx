@@ -4,7 +4,8 @@ import { time } from '../lib/format.ts';
 
 export function ActivityList({ items, showType = false }: { items: ActivityItem[]; showType?: boolean }) {
   return (
-    <ol className="activity" aria-live="polite" aria-relevant="additions">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: the list scrolls, so keyboard users must be able to focus it
+    <ol className="activity" aria-live="polite" aria-relevant="additions" aria-label="Events" tabIndex={0}>
       {items.map((item) => {
         const { text, tone } = describeEvent({ type: item.type, payload: item.payload as never });
         return (

@@ -69,6 +69,7 @@ function EquityCurve() {
               title: 'Equity',
               color: '#38bdf8',
               area: true,
+              money: true,
               data: data.points.map((p) => ({ time: toSeconds(p.time), value: Number(p.equity) })),
             },
           ]

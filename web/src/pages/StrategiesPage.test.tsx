@@ -107,7 +107,7 @@ describe('Strategies', () => {
   it('runs a strategy now and reloads modules, reporting each outcome', async () => {
     const api = gateway();
     renderWithSwr(<StrategiesPage />);
-    fireEvent.click(await screen.findByRole('button', { name: 'Run rsi-swing now' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Run now: rsi-swing' }));
     expect(await screen.findByText('rsi-swing: 2 new signals.')).toBeTruthy();
     expect(api.callsTo('POST', '/api/strategies/rsi-swing/run')).toHaveLength(1);
     fireEvent.click(screen.getByRole('button', { name: 'Reload modules' }));

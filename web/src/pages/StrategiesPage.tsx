@@ -111,7 +111,7 @@ export function RunNowButton({
       className="btn btn-small"
       onClick={run}
       disabled={busy}
-      aria-label={`Run ${name} now`}
+      aria-label={`Run now: ${name}`}
     >
       {busy ? 'Running…' : 'Run now'}
     </button>

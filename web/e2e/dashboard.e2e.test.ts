@@ -1,0 +1,297 @@
+/**
+ * The dashboard end to end: Debian's Chromium (playwright-core) against `npm start` — the real runner,
+ * gateway, functions and demo market on a private database and NATS stream. Every page is checked with
+ * axe-core and for keyboard reachability, and photographed at laptop and phone width into
+ * test-results/screenshots/.
+ */
+import type { HaltStatus, PositionView, StrategyList } from '@weaver/shared/schemas';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  axeViolations,
+  launch,
+  newContext,
+  screenshot,
+  settled,
+  unreachableByKeyboard,
+  type ViewportName,
+  watchErrors,
+} from './browser.ts';
+import { buildWeb, type Product, startProduct } from './product.ts';
+
+interface TracePayload {
+  resourceSpans: Array<{
+    scopeSpans: Array<{
+      spans: Array<{ attributes: Array<{ key: string; value: { stringValue?: string } }> }>;
+    }>;
+  }>;
+}
+
+let product: Product;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pages: Partial<Record<ViewportName, { page: Page; errors: string[] }>> = {};
+
+async function open(viewport: ViewportName): Promise<{ page: Page; errors: string[] }> {
+  const existing = pages[viewport];
+  if (existing) return existing;
+  const ctx = await newContext(browser, viewport);
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  const errors = watchErrors(page);
+  pages[viewport] = { page, errors };
+  return pages[viewport];
+}
+
+async function logIn(page: Page): Promise<void> {
+  await page.goto(`${product.url}/`);
+  await page.getByLabel('API token').fill(product.token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+}
+
+async function go(page: Page, hash: string): Promise<void> {
+  await page.goto(`${product.url}/#/${hash}`);
+  await settled(page);
+}
+
+beforeAll(async () => {
+  buildWeb();
+  [product, browser] = await Promise.all([startProduct(), launch()]);
+}, 240_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await product?.stop();
+}, 60_000);
+
+describe('the dashboard against npm start', () => {
+  it('logs in with the token npm start printed, and refuses a wrong one', async () => {
+    const { page, errors } = await open('laptop');
+    await page.goto(`${product.url}/`);
+    await page.getByLabel('API token').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'laptop', 'login');
+
+    await page.getByLabel('API token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('That token was not accepted.').waitFor();
+
+    await page.getByLabel('API token').fill(product.token);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('weaver.apiToken'))).toBe(product.token);
+    // The refused login is the one expected error (its 401 in the console); nothing else went wrong.
+    expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+  }, 60_000);
+
+  it('places a manual order and sees the position, with the demo strategy’s trades streaming in', async () => {
+    const { page } = await open('laptop');
+    await go(page, 'orders');
+    await page.getByRole('button', { name: 'New order' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New order' });
+    await dialog.getByLabel('Symbol').fill('GLOBEX');
+    await dialog.getByLabel('Quantity').fill('3');
+    await dialog.getByRole('button', { name: 'Place order' }).click();
+    const placed = await page.getByText(/^Order #\d+ buy GLOBEX: /).textContent();
+    expect(placed).toMatch(/: (new|accepted|pending new|partially filled|filled)\.$/);
+
+    // The simulated exchange fills it on the next bar; the position is the server's.
+    const manual = async () =>
+      (await product.api<{ items: PositionView[] }>('/api/positions?strategy=manual')).items.map((p) => [
+        p.symbol,
+        p.qty,
+      ]);
+    await expect
+      .poll(manual, {
+        timeout: 60_000,
+        message: `no manual GLOBEX position; orders: ${JSON.stringify(await product.api('/api/orders?strategy=manual'))}`,
+      })
+      .toEqual([['GLOBEX', '3']]);
+    await go(page, 'overview');
+    const positions = page.getByRole('table', { name: 'Open positions' });
+    await positions.getByRole('button', { name: 'Close GLOBEX position of manual' }).waitFor();
+
+    // Events stream in without a reload: the activity list grows while we watch.
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Live' }).count(), { timeout: 20_000 })
+      .toBe(1);
+    const activity = page.locator('.activity-item');
+    const before = await activity.allTextContents();
+    await expect
+      .poll(async () => (await activity.allTextContents()).some((t) => !before.includes(t)), {
+        timeout: 60_000,
+      })
+      .toBe(true);
+  }, 150_000);
+
+  it('toggles a strategy, and the change is the server’s', async () => {
+    const { page } = await open('laptop');
+    await go(page, 'strategies');
+    const toggle = page.getByRole('switch', { name: 'demo-sma enabled' });
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+    await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+    await expect
+      .poll(
+        async () =>
+          (await product.api<StrategyList>('/api/strategies')).items.find((s) => s.name === 'demo-sma')
+            ?.enabled,
+      )
+      .toBe(false);
+    await page.reload();
+    await settled(page);
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+    await expect(page.getByRole('row', { name: /demo-sma/ }).getByText('disabled')).toBeDefined();
+    await toggle.click();
+    await expect
+      .poll(
+        async () =>
+          (await product.api<StrategyList>('/api/strategies')).items.find((s) => s.name === 'demo-sma')
+            ?.enabled,
+      )
+      .toBe(true);
+  }, 60_000);
+
+  it('halts trading with the kill switch after confirming, and releases it', async () => {
+    const { page } = await open('laptop');
+    await go(page, 'system');
+    await page.getByRole('button', { name: 'Halt trading' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Halt all trading?' });
+    await dialog.getByLabel('Reason').fill('e2e drill');
+    expect((await product.api<HaltStatus>('/api/kill-switch')).halted).toBe(false);
+    await dialog.getByRole('button', { name: 'Halt trading' }).click();
+    await page.getByText(/^Trading halted\. \d+ open orders? canceled/).waitFor();
+    await page.getByText('Trading halted.', { exact: false }).first().waitFor();
+    const halted = await product.api<HaltStatus>('/api/kill-switch');
+    expect(halted.halted).toBe(true);
+    expect(halted.halts.map((h) => [h.scope, h.reason])).toContainEqual(['global', 'e2e drill']);
+    // The banner follows the trader to every page while trading is halted.
+    await go(page, 'overview');
+    await page.getByRole('alert').filter({ hasText: 'Trading halted.' }).waitFor();
+    await screenshot(page, 'laptop', 'overview-halted');
+
+    await go(page, 'system');
+    await page.getByRole('button', { name: 'Release kill switch' }).click();
+    await page
+      .getByRole('dialog', { name: 'Resume trading?' })
+      .getByRole('button', { name: 'Resume trading' })
+      .click();
+    await page.getByText('Trading resumed.').waitFor();
+    expect((await product.api<HaltStatus>('/api/kill-switch')).halted).toBe(false);
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Trading halted.' }).count()).toBe(0);
+  }, 60_000);
+
+  const PAGES: Array<{ name: string; hash: string; heading: string }> = [
+    { name: 'overview', hash: 'overview', heading: 'Overview' },
+    { name: 'strategies', hash: 'strategies', heading: 'Strategies' },
+    { name: 'strategy', hash: 'strategies/demo-sma', heading: 'Strategy demo-sma' },
+    { name: 'orders', hash: 'orders', heading: 'Orders & trades' },
+    { name: 'trades', hash: 'orders?tab=trades', heading: 'Orders & trades' },
+    { name: 'signals', hash: 'orders?tab=signals', heading: 'Orders & trades' },
+    { name: 'market', hash: 'market', heading: 'Market' },
+    { name: 'system', hash: 'system', heading: 'System' },
+  ];
+
+  for (const viewport of ['laptop', 'phone'] as const) {
+    it(`every page at ${viewport} width: no axe violations, keyboard reachable, photographed`, async () => {
+      const { page, errors } = await open(viewport);
+      if (viewport === 'phone') {
+        await page.goto(`${product.url}/`);
+        await page.getByLabel('API token').waitFor();
+        await screenshot(page, viewport, 'login');
+        expect(await axeViolations(page)).toEqual([]);
+        await logIn(page);
+      }
+      errors.length = 0;
+      const problems: string[] = [];
+      for (const p of PAGES) {
+        await go(page, p.hash);
+        await page.getByRole('heading', { level: 1, name: p.heading }).waitFor();
+        if (p.name === 'market') await page.locator('.chart canvas').first().waitFor();
+        await screenshot(page, viewport, p.name);
+        for (const v of await axeViolations(page)) problems.push(`${p.name}: ${v}`);
+        if (viewport === 'laptop') {
+          for (const m of await unreachableByKeyboard(page))
+            problems.push(`${p.name}: not reachable by Tab: ${m}`);
+        }
+      }
+      expect(problems).toEqual([]);
+      expect(errors).toEqual([]);
+    }, 180_000);
+  }
+});
+
+describe('telemetry', () => {
+  it('sends nothing when no collector is configured', async () => {
+    const { page } = await open('laptop');
+    const foreign: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(product.url)) foreign.push(r.url());
+    });
+    await go(page, 'overview');
+    await page.waitForTimeout(1500);
+    expect(await page.evaluate(() => 'faro' in window)).toBe(false);
+    expect(foreign).toEqual([]);
+  });
+
+  it('with a collector in config.json, reports errors, web vitals and the API calls’ traces', async () => {
+    const ctx = await newContext(browser, 'laptop');
+    contexts.push(ctx);
+    const received: Array<Record<string, unknown>> = [];
+    const collector = `${product.url}/e2e-faro-collector`;
+    await ctx.route('**/config.json', (r) =>
+      r.fulfill({
+        json: { environment: 'e2e', faro: { url: collector } },
+        headers: { 'cache-control': 'no-store' },
+      }),
+    );
+    await ctx.route(`${collector}**`, async (r) => {
+      received.push(r.request().postDataJSON() as Record<string, unknown>);
+      await r.fulfill({ status: 202, body: '' });
+    });
+    const page = await ctx.newPage();
+    await logIn(page);
+    await settled(page);
+    await page.evaluate(() =>
+      setTimeout(() => {
+        throw new Error('e2e: an uncaught error');
+      }, 0),
+    );
+    // Web vitals such as LCP and CLS are final when the page is hidden.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const all = () => JSON.stringify(received);
+    await expect.poll(() => all().includes('e2e: an uncaught error'), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          received.some((b) =>
+            (b.measurements as Array<{ type: string }> | undefined)?.some((m) => m.type === 'web-vitals'),
+          ),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    // Each API call is a span carrying its URL (OpenTelemetry's url.full); the event stream is left out.
+    const tracedUrls = () =>
+      received.flatMap((b) =>
+        ((b.traces as TracePayload | undefined)?.resourceSpans ?? []).flatMap((rs) =>
+          rs.scopeSpans.flatMap((ss) =>
+            ss.spans.flatMap((sp) =>
+              sp.attributes.filter((a) => a.key === 'url.full').map((a) => a.value.stringValue ?? ''),
+            ),
+          ),
+        ),
+      );
+    await expect
+      .poll(() => tracedUrls().some((u) => u.endsWith('/api/account')), { timeout: 20_000 })
+      .toBe(true);
+    expect(tracedUrls().some((u) => u.includes('/api/events'))).toBe(false);
+    const meta = received[0].meta as { app?: { name?: string; environment?: string } };
+    expect(meta.app).toMatchObject({ name: 'weaver-web', environment: 'e2e' });
+    expect(all()).not.toContain(product.token);
+  }, 60_000);
+});
