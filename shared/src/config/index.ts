@@ -29,6 +29,27 @@ export const EnvSchema = z.object({
   WEAVER_ALPACA_FEED: z.enum(['iex', 'sip']).default('iex'),
   WEAVER_ALPACA_TRADING_URL: z.string().url().optional(),
   WEAVER_ALPACA_DATA_URL: z.string().url().optional(),
+  /** The CCXT exchange id the `ccxt` adapter trades (spot), e.g. binance, kraken. */
+  WEAVER_CCXT_EXCHANGE: z
+    .string()
+    .regex(/^[a-z0-9]+$/, { message: 'must be a CCXT exchange id such as binance' })
+    .default('binance'),
+  /** JSON object of CCXT `urls.api` entries to override, e.g. {"public":"https://proxy/api/v3"}. */
+  WEAVER_CCXT_URLS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        const parsed = z.record(z.string(), z.string().url()).safeParse(JSON.parse(v));
+        if (parsed.success) return parsed.data;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of URLs, e.g. {"public":"https://…"}' });
+      return z.NEVER;
+    })
+    .optional(),
+  /** The account id (uid) the CCXT keys must open before live orders are sent. */
+  WEAVER_CCXT_ACCOUNT_ID: z.string().optional(),
   WEAVER_STRATEGIES_DIR: z.string().optional(),
   /** Accelerated demo clock, `<epoch ms>@<real start ms>x<speed>` (see clock/index.ts); unset = real time. */
   WEAVER_CLOCK: z
@@ -43,6 +64,8 @@ export interface Secrets {
   alpacaKeyId?: Secret;
   alpacaSecretKey?: Secret;
   apiToken?: Secret;
+  ccxtApiKey?: Secret;
+  ccxtSecret?: Secret;
 }
 
 export class ConfigError extends Error {
@@ -93,5 +116,7 @@ export function secrets(): Secrets {
     alpacaKeyId: readSecret('alpaca-key-id', 'APCA_API_KEY_ID'),
     alpacaSecretKey: readSecret('alpaca-secret-key', 'APCA_API_SECRET_KEY'),
     apiToken: readSecret('weaver-api-token', 'WEAVER_API_TOKEN'),
+    ccxtApiKey: readSecret('ccxt-api-key', 'CCXT_API_KEY'),
+    ccxtSecret: readSecret('ccxt-secret', 'CCXT_SECRET'),
   };
 }

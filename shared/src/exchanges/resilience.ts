@@ -105,6 +105,12 @@ export interface SubmitOnce<T> {
    * not a success.
    */
   matches(existing: T): boolean;
+  /**
+   * Runs before a lookup that follows a failed attempt. Venues where a request still in flight may
+   * land after the lookup (Binance, whose client ids are unique among open orders only) wait here
+   * until such a request can no longer be accepted.
+   */
+  settle?(lastError: unknown): Promise<void>;
 }
 
 /**
@@ -126,14 +132,17 @@ export async function submitWithoutDuplicates<T>(s: SubmitOnce<T>): Promise<T> {
     }
     return existing;
   };
+  let lastError: unknown;
   return retryPolicy(s.retry, s.what, s.onRetry).execute(async () => {
     if (attempts++ > 0) {
+      await s.settle?.(lastError);
       const existing = await s.lookup();
       if (existing) return found(existing);
     }
     try {
       return await s.submit();
     } catch (err) {
+      lastError = err;
       if (err instanceof ExchangeError && err.code === 'duplicate_client_order_id') {
         const existing = await s.lookup();
         if (existing) return found(existing);

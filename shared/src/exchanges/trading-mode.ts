@@ -1,7 +1,8 @@
 /**
  * Paper by default; live only on explicit opt-in. An adapter that can reach real money (`live`) may be
  * used by place-order only when WEAVER_LIVE_TRADING=true AND the account the keys open is the one named
- * in WEAVER_ALPACA_ACCOUNT_ID. Anything else refuses to start, with a message naming the variable.
+ * in the adapter's account-id variable (WEAVER_ALPACA_ACCOUNT_ID, WEAVER_CCXT_ACCOUNT_ID). Anything else
+ * refuses to start, with a message naming the variable.
  */
 import { ConfigError, type Env, env } from '../config/index.ts';
 import type { ExchangeAdapter } from './types.ts';
@@ -25,8 +26,12 @@ export class TradingModeError extends ConfigError {
 }
 
 /** What an adapter that can trade real money exposes so the mode can be checked. */
+export type AccountIdVariable = 'WEAVER_ALPACA_ACCOUNT_ID' | 'WEAVER_CCXT_ACCOUNT_ID';
+
 export interface LiveCapable {
   readonly live: boolean;
+  /** The setting that names the account live orders may go to. */
+  readonly accountIdVariable: AccountIdVariable;
   accountIdentity(): Promise<{ id: string; accountNumber: string | null }>;
 }
 
@@ -41,10 +46,11 @@ export function verifyLiveAccount(p: {
   exchange: string;
   identity: { id: string; accountNumber: string | null };
   expected: string | undefined;
+  variable: AccountIdVariable;
 }): void {
   if (!p.expected) {
     throw new TradingModeError(
-      'WEAVER_ALPACA_ACCOUNT_ID',
+      p.variable,
       `is required for live trading on ${p.exchange}: set it to the id of the account the keys open`,
     );
   }
@@ -53,7 +59,7 @@ export function verifyLiveAccount(p: {
     (p.identity.accountNumber !== null && p.expected === p.identity.accountNumber);
   if (!matches) {
     throw new TradingModeError(
-      'WEAVER_ALPACA_ACCOUNT_ID',
+      p.variable,
       `does not match the account the ${p.exchange} keys open: live orders would go to another account`,
     );
   }
@@ -80,7 +86,7 @@ async function checkTradingMode(adapter: ExchangeAdapter, e: Env): Promise<Tradi
     if (e.WEAVER_LIVE_TRADING) {
       throw new TradingModeError(
         'WEAVER_LIVE_TRADING',
-        `is true but exchange "${adapter.name}" cannot trade live (configure Alpaca keys and WEAVER_EXCHANGE=alpaca)`,
+        `is true but exchange "${adapter.name}" cannot trade live (configure a venue's keys and WEAVER_EXCHANGE)`,
       );
     }
     return { mode: 'simulated', exchange: adapter.name, accountId: null };
@@ -101,6 +107,7 @@ async function checkTradingMode(adapter: ExchangeAdapter, e: Env): Promise<Tradi
     );
   }
   const identity = await adapter.accountIdentity();
-  verifyLiveAccount({ exchange: adapter.name, identity, expected: e.WEAVER_ALPACA_ACCOUNT_ID });
+  const variable = adapter.accountIdVariable;
+  verifyLiveAccount({ exchange: adapter.name, identity, expected: e[variable], variable });
   return { mode: 'live', exchange: adapter.name, accountId: identity.id };
 }

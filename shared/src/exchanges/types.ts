@@ -117,8 +117,12 @@ export interface ExchangeAdapter {
   getAccount(): Promise<Account>;
   getPositions(): Promise<ExchangePosition[]>;
   submitOrder(intent: OrderIntent): Promise<ExchangeOrder>;
-  /** null when the venue has no order with that client id. */
-  getOrderByClientId(clientOrderId: string): Promise<ExchangeOrder | null>;
+  /**
+   * null when the venue has no order with that client id. `symbol`, when the caller knows it, lets
+   * venues that index orders per symbol (Binance through CCXT) find closed orders too; without it such
+   * a venue searches its open orders and throws rather than answer a "no" it cannot be sure of.
+   */
+  getOrderByClientId(clientOrderId: string, symbol?: string): Promise<ExchangeOrder | null>;
   cancelOrder(orderId: string): Promise<void>;
   getOpenOrders(): Promise<ExchangeOrder[]>;
   /** Historical bars, all pages from start to end, ascending. */

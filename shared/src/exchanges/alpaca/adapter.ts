@@ -73,6 +73,7 @@ export interface AccountIdentity {
 export class AlpacaExchange implements ExchangeAdapter {
   readonly name: string;
   readonly capabilities = CAPABILITIES;
+  readonly accountIdVariable = 'WEAVER_ALPACA_ACCOUNT_ID' as const;
   private readonly orders: OrdersApi;
   private readonly accounts: trading.AccountsApi;
   private readonly positionsApi: trading.PositionsApi;
@@ -140,7 +141,14 @@ export class AlpacaExchange implements ExchangeAdapter {
   private ensureLiveAllowed(): Promise<void> {
     if (this.s.paper) return Promise.resolve();
     this.liveChecked ??= this.accountIdentity()
-      .then((identity) => verifyLiveAccount({ exchange: this.name, identity, expected: this.s.accountId }))
+      .then((identity) =>
+        verifyLiveAccount({
+          exchange: this.name,
+          identity,
+          expected: this.s.accountId,
+          variable: this.accountIdVariable,
+        }),
+      )
       .catch((err) => {
         this.liveChecked = null;
         throw err;
