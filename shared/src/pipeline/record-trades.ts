@@ -209,6 +209,9 @@ async function recordOne(
       result: { id: order.id, status: order.status, trades: [], note: 'unknown at the exchange' },
       trades: [],
     };
+  // Nothing moved since the row was read (a redelivery, or the announcement of an order just placed):
+  // no transaction needed.
+  if (!differs(order, ex)) return { result: { id: order.id, status: order.status, trades: [] }, trades: [] };
   const applied = await applyExchangeOrder(ctx.sql, order.id, ex);
   return {
     result: { id: order.id, status: applied.order.status, trades: applied.trades.map((t) => t.id) },
