@@ -86,6 +86,10 @@ describe('authentication', () => {
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as ErrorAnswer).error.code).toBe('invalid_session');
 
+    const logout = await h.call('/api/session', { auth: false, method: 'DELETE' });
+    expect(logout.status).toBe(200);
+    expect(logout.headers.get('set-cookie')).toMatch(/^weaver_session=; .*Max-Age=0/);
+
     const badLogin = await h.json<ErrorAnswer>('/api/session', {
       auth: false,
       method: 'POST',

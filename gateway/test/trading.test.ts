@@ -247,13 +247,33 @@ describe('kill switch', () => {
     expect(ok.status).toBe(201);
   });
 
-  it('closes one position or all, and refuses close-all without confirm', async () => {
+  it('closes one position (a repeated click closes once) or all, and refuses close-all without confirm', async () => {
+    // The flatten above already sent the closing order for TST; closing it again is that same order.
+    const [flattening] = await h.sql<{ id: number }[]>`
+      SELECT id FROM orders WHERE symbol = 'TST' AND side = 'sell' ORDER BY id DESC LIMIT 1`;
+    const again = CloseResult.parse(
+      (await h.json('/api/positions/close', { method: 'POST', json: { strategy: 'manual', symbol: 'TST' } }))
+        .body,
+    );
+    expect(again.orders.map((o) => o.id)).toEqual([flattening.id]);
+    // Once it fills, the book is flat and there is nothing left to close.
+    await upsertBars(h.sql, [bar(13, 103)]);
+    at(14.5);
+    expect((await refreshOrder(ctx(), flattening.id))?.status).toBe('filled');
+    expect(PositionList.parse((await h.json('/api/positions')).body).items).toEqual([]);
     const none = await h.json<ErrorAnswer>('/api/positions/close', {
       method: 'POST',
-      json: { strategy: 'manual', symbol: 'GLOBEX' },
+      json: { strategy: 'manual', symbol: 'TST' },
     });
     expect(none.status).toBe(409);
     expect(none.body.error.fields).toHaveProperty('symbol');
+    const badSymbol = await h.json<ErrorAnswer>('/api/positions/close', {
+      method: 'POST',
+      json: { strategy: 'manual' },
+    });
+    expect(badSymbol.status).toBe(400);
+    expect(badSymbol.body.error.fields).toHaveProperty('symbol');
+
     const unconfirmed = await h.json<ErrorAnswer>('/api/positions/close-all', { method: 'POST', json: {} });
     expect(unconfirmed.status).toBe(400);
     expect(unconfirmed.body.error.fields).toHaveProperty('confirm');
@@ -262,6 +282,6 @@ describe('kill switch', () => {
       json: { confirm: true },
     });
     expect(all.status).toBe(200);
-    CloseResult.parse(all.body);
+    expect(CloseResult.parse(all.body)).toEqual({ orders: [], errors: [] });
   });
 });
