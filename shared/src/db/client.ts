@@ -1,3 +1,4 @@
+import { connect as netConnect, type Socket } from 'node:net';
 import postgres, { type Sql } from 'postgres';
 import { ConfigError, env, readSecret } from '../config/index.ts';
 import { dec } from '../money/index.ts';
@@ -16,6 +17,27 @@ export function connect(url: string, options: { max?: number; onnotice?: (n: unk
       numeric: { to: 1700, from: [1700], serialize: (x: string) => String(x), parse: (x: string) => dec(x) },
     },
     connection: { application_name: process.env.WEAVER_FUNCTION ?? 'weaver' },
+    // not in postgres.js's published types, but a documented option (README "Custom socket")
+    ...({ socket: openSocket } as object),
+  });
+}
+
+/**
+ * postgres.js leaves Nagle's algorithm on, so a small final write (the end of a COPY, a COMMIT) waits on
+ * the peer's delayed ACK: ~40 ms per round trip. Weaver's latency budget is a few ms, so sockets are
+ * opened with TCP_NODELAY. postgres.js expects a connected socket from this hook.
+ */
+function openSocket(o: { host: string[]; port: number[]; path?: string | false }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = o.path
+      ? netConnect(o.path)
+      : netConnect({ host: o.host[0], port: o.port[0], noDelay: true });
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.setNoDelay(true);
+      socket.off('error', reject);
+      resolve(socket);
+    });
   });
 }
 
