@@ -8,8 +8,11 @@ import { forgetMarketClock, marketHoursFor } from '../../src/exchanges/market-ho
 import { ExchangeError } from '../../src/exchanges/types.ts';
 import type { Bar } from '../../src/schemas/index.ts';
 import { FakeAlpaca } from '../../src/testing/fake-alpaca/index.ts';
+import { useTestDatabase } from '../../src/testing/index.ts';
 import { alpacaFor, intent } from './alpaca-helpers.ts';
 
+// Adapters count retries and errors in the process's database (/metrics): a private one.
+useTestDatabase();
 let fake: FakeAlpaca;
 let alpaca: AlpacaExchange;
 

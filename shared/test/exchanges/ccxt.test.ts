@@ -12,7 +12,10 @@ import { ExchangeError } from '../../src/exchanges/types.ts';
 import { setLogDestination } from '../../src/log/index.ts';
 import { type Bar, OrderIntent } from '../../src/schemas/index.ts';
 import { FakeBinance, type FaultMode } from '../../src/testing/fake-binance/index.ts';
+import { useTestDatabase } from '../../src/testing/index.ts';
 
+// Adapters count retries and errors in the process's database (/metrics): a private one.
+const db = useTestDatabase();
 let fake: FakeBinance;
 let venue: CcxtExchange;
 const lines: string[] = [];
@@ -270,6 +273,14 @@ describe('faults and the live guard', () => {
       ),
     ).toMatchObject({ mode: 'live' });
     expect(await assertTradingMode(venue, parseEnv({}))).toMatchObject({ mode: 'paper' });
+  });
+
+  it('counts the retries for /metrics', async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    const [row] = await db.sql<{ n: number }[]>`
+      SELECT coalesce(sum(value), 0)::float8 AS n FROM metric_counters
+      WHERE name = 'weaver_exchange_retries_total' AND labels->>'exchange' = 'ccxt' AND labels->>'operation' = 'submit'`;
+    expect(row.n).toBeGreaterThanOrEqual(18);
   });
 
   it('never writes the API secret to a log line', () => {

@@ -7,8 +7,11 @@ import { parseEnv } from '../../src/config/index.ts';
 import { createSimExchange } from '../../src/exchanges/sim/index.ts';
 import { assertTradingMode, TradingModeError } from '../../src/exchanges/trading-mode.ts';
 import { FakeAlpaca } from '../../src/testing/fake-alpaca/index.ts';
+import { useTestDatabase } from '../../src/testing/index.ts';
 import { alpacaFor, intent } from './alpaca-helpers.ts';
 
+// Adapters count retries and errors in the process's database (/metrics): a private one.
+useTestDatabase();
 let fake: FakeAlpaca;
 beforeAll(async () => {
   fake = await FakeAlpaca.start();

@@ -8,6 +8,7 @@
 import { marketData, OrdersApi, trading } from '@alpacahq/alpaca-trade-api/rest';
 import { clock } from '../../clock/index.ts';
 import { type Logger, logger } from '../../log/index.ts';
+import { countExchangeError, countExchangeRetry } from '../../metrics/counters.ts';
 import {
   type Account,
   type Bar,
@@ -82,7 +83,7 @@ export class AlpacaExchange implements ExchangeAdapter {
   private readonly assetsApi: trading.AssetsApi;
   private readonly stocks: marketData.StockApi;
   private readonly crypto: marketData.CryptoApi;
-  private readonly onRetry: (e: RetryEvent) => void;
+  private readonly retried: (operation: CallKind) => (e: RetryEvent) => void;
   private readonly assets = new Map<string, Promise<Asset | null>>();
   private readonly log: Logger;
   private liveChecked: Promise<void> | null = null;
@@ -90,11 +91,13 @@ export class AlpacaExchange implements ExchangeAdapter {
   constructor(private readonly s: AlpacaSettings) {
     this.name = s.name;
     this.log = logger().child({ exchange: s.name });
-    this.onRetry = (e) =>
+    this.retried = (operation) => (e) => {
       this.log.warn(
         { what: e.what, attempt: e.attempt, delayMs: e.delayMs, code: e.code, err: e.error },
         'alpaca call retried',
       );
+      void countExchangeRetry(this.name, operation);
+    };
     const shared = {
       keyId: s.keyId.reveal(),
       secret: s.secretKey.reveal(),
@@ -127,9 +130,20 @@ export class AlpacaExchange implements ExchangeAdapter {
     }
   }
 
+  /** A failure that ends a call (after any retries), counted for /metrics. */
+  private failed(kind: CallKind, err: unknown): never {
+    // A missing order or symbol is an answer, not a failure of the venue.
+    if (err instanceof ExchangeError && err.code !== 'not_found' && err.code !== 'unknown_symbol') {
+      void countExchangeError(this.name, kind, err.code);
+    }
+    throw err;
+  }
+
   /** An idempotent request, retried on 429 / 5xx / network faults / timeouts. */
   private call<T>(kind: CallKind, what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetries(this.s.retry, what, () => this.once(kind, what, fn), this.onRetry);
+    return withRetries(this.s.retry, what, () => this.once(kind, what, fn), this.retried(kind)).catch((err) =>
+      this.failed(kind, err),
+    );
   }
 
   async accountIdentity(): Promise<AccountIdentity> {
@@ -253,10 +267,10 @@ export class AlpacaExchange implements ExchangeAdapter {
     const rules = await this.instrumentRules(intent.symbol);
     const order = this.prepare(intent, rules);
     const request = toOrderRequest(order);
-    const o = await submitWithoutDuplicates({
+    const o = await submitWithoutDuplicates<ExchangeOrder>({
       what: `alpaca submit ${order.clientOrderId}`,
       retry: this.s.retry,
-      onRetry: this.onRetry,
+      onRetry: this.retried('submit'),
       submit: () =>
         this.once('submit', `submit ${order.clientOrderId}`, () =>
           this.orders.postOrder({ postOrderRequest: request }),
@@ -268,7 +282,7 @@ export class AlpacaExchange implements ExchangeAdapter {
         existing.type === order.type &&
         existing.qty === (order.qty ?? null) &&
         existing.notional === (order.notional ?? null),
-    });
+    }).catch((err) => this.failed('submit', err));
     this.log.info(
       { clientOrderId: o.clientOrderId, orderId: o.id, symbol: o.symbol, status: o.status },
       'alpaca order submitted',
@@ -312,8 +326,8 @@ export class AlpacaExchange implements ExchangeAdapter {
           throw new ExchangeError('invalid_order', `alpaca ${what}: order is ${o.status}`, err.status);
         }
       },
-      this.onRetry,
-    );
+      this.retried('order'),
+    ).catch((err) => this.failed('order', err));
   }
 
   async getOpenOrders(): Promise<ExchangeOrder[]> {

@@ -8,6 +8,7 @@
 import type { Exchange, MarketInterface as Market, OHLCV, Order } from 'ccxt';
 import { clock } from '../../clock/index.ts';
 import { type Logger, logger } from '../../log/index.ts';
+import { countExchangeError, countExchangeRetry } from '../../metrics/counters.ts';
 import { add, dec, fromNumber, isPositive, mul } from '../../money/index.ts';
 import {
   type Account,
@@ -76,7 +77,7 @@ export class CcxtExchange implements ExchangeAdapter {
   /** Symbols of orders this process placed, so a lookup by client id can name the symbol. */
   private readonly symbolOf = new Map<string, string>();
   private readonly log: Logger;
-  private readonly onRetry: (e: RetryEvent) => void;
+  private readonly retried: (operation: string) => (e: RetryEvent) => void;
   private liveChecked: Promise<void> | null = null;
 
   constructor(
@@ -85,11 +86,13 @@ export class CcxtExchange implements ExchangeAdapter {
   ) {
     this.name = s.name;
     this.log = logger().child({ exchange: s.name, venue: s.exchangeId });
-    this.onRetry = (e) =>
+    this.retried = (operation) => (e) => {
       this.log.warn(
         { what: e.what, attempt: e.attempt, delayMs: e.delayMs, code: e.code, err: e.error },
         'ccxt call retried',
       );
+      void countExchangeRetry(this.name, operation);
+    };
   }
 
   get live(): boolean {
@@ -104,9 +107,20 @@ export class CcxtExchange implements ExchangeAdapter {
     }
   }
 
-  /** An idempotent request, retried on rate limits, outages and timeouts. */
-  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetries(this.s.retry, what, () => this.once(what, fn), this.onRetry);
+  /** A failure that ends a call (after any retries), counted for /metrics. */
+  private failed(operation: string, err: unknown): never {
+    // A missing order or symbol is an answer, not a failure of the venue.
+    if (err instanceof ExchangeError && err.code !== 'not_found' && err.code !== 'unknown_symbol') {
+      void countExchangeError(this.name, operation, err.code);
+    }
+    throw err;
+  }
+
+  /** An idempotent request, retried on rate limits, outages and timeouts. `operation` labels metrics. */
+  private call<T>(what: string, fn: () => Promise<T>, operation = 'data'): Promise<T> {
+    return withRetries(this.s.retry, what, () => this.once(what, fn), this.retried(operation)).catch((err) =>
+      this.failed(operation, err),
+    );
   }
 
   private loadMarkets(): Promise<Record<string, Market>> {
@@ -308,10 +322,10 @@ export class CcxtExchange implements ExchangeAdapter {
     let sentAt = 0;
     if (order.type === 'limit') params.timeInForce = order.timeInForce.toUpperCase();
     if (order.notional !== undefined) params.cost = order.notional;
-    const o = await submitWithoutDuplicates({
+    const o = await submitWithoutDuplicates<ExchangeOrder>({
       what: `${this.s.exchangeId} submit ${cid}`,
       retry: this.s.retry,
-      onRetry: this.onRetry,
+      onRetry: this.retried('submit'),
       submit: () => {
         sentAt = Date.now();
         return this.once(`submit ${cid}`, () =>
@@ -337,7 +351,7 @@ export class CcxtExchange implements ExchangeAdapter {
         existing.symbol === order.symbol &&
         existing.side === order.side &&
         (order.qty === undefined || existing.qty === order.qty),
-    });
+    }).catch((err) => this.failed('submit', err));
     this.log.info(
       { clientOrderId: cid, orderId: o.id, symbol: o.symbol, status: o.status },
       'ccxt order submitted',
@@ -354,8 +368,11 @@ export class CcxtExchange implements ExchangeAdapter {
     const known = symbol ?? this.symbolOf.get(clientOrderId);
     if (known) {
       try {
-        const o = await this.call(`order ${clientOrderId}`, () =>
-          this.ex.fetchOrder(undefined as unknown as string, known, { origClientOrderId: clientOrderId }),
+        const o = await this.call(
+          `order ${clientOrderId}`,
+          () =>
+            this.ex.fetchOrder(undefined as unknown as string, known, { origClientOrderId: clientOrderId }),
+          'order',
         );
         return this.toOrder(o);
       } catch (err) {
@@ -394,12 +411,12 @@ export class CcxtExchange implements ExchangeAdapter {
           throw err;
         }
       },
-      this.onRetry,
-    );
+      this.retried('order'),
+    ).catch((err) => this.failed('order', err));
   }
 
   async getOpenOrders(): Promise<ExchangeOrder[]> {
-    const list = await this.call('open orders', () => this.ex.fetchOpenOrders());
+    const list = await this.call('open orders', () => this.ex.fetchOpenOrders(), 'order');
     return list.map((o) => this.toOrder(o));
   }
 
