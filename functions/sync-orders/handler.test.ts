@@ -10,7 +10,16 @@ import { invokeHandler } from '@weaver/shared/runtime';
 import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
 import { FakeAlpaca } from '@weaver/shared/testing/fake-alpaca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRejected, pipelineContext, useBus } from '../../shared/test/pipeline/helpers.ts';
+import {
+  bar,
+  clearClock,
+  expectRejected,
+  MIN,
+  pipelineContext,
+  setClock,
+  storeBars,
+  useBus,
+} from '../../shared/test/pipeline/helpers.ts';
 import handler from './handler.ts';
 
 describe.skipIf(!natsUrl())('sync-orders function', () => {
@@ -215,5 +224,53 @@ describe.skipIf(!natsUrl())('sync-orders function', () => {
   it('answers bad input with a 400 naming the field, writing nothing', async () => {
     await expectRejected(t.sql, handler, { limit: -1 }, 400, 'limit');
     await expectRejected(t.sql, handler, { exchange: 'Not A Slug' }, 400, 'exchange');
+  });
+});
+
+describe.skipIf(!natsUrl())('sync-orders on the simulated exchange', () => {
+  const t = useTestDatabase();
+  let nats: Awaited<ReturnType<typeof createTestNatsBus>>;
+  const T0 = Date.UTC(2025, 3, 7, 14, 0);
+
+  beforeAll(async () => {
+    nats = await createTestNatsBus();
+    await useBus(nats.bus);
+  });
+  afterAll(async () => {
+    clearClock();
+    await resetExchanges();
+    await nats?.drop();
+  });
+
+  it('books the sim fill and finds the books in line with the venue', async () => {
+    await storeBars(t.sql, [bar('SYNCSIM', T0, 20)]);
+    setClock(T0 + MIN + 100);
+    const placed = await placeManualOrder(
+      pipelineContext(t.sql, nats.bus),
+      ManualOrderInput.parse({
+        exchange: 'sim',
+        symbol: 'SYNCSIM',
+        side: 'buy',
+        qty: '5',
+        timeInForce: 'gtc',
+      }),
+    );
+    expect(placed.order?.status).not.toBe('failed');
+    // the next bar fills the market order at its open
+    await storeBars(t.sql, [bar('SYNCSIM', T0 + MIN, 21, { open: 20.5 })]);
+    setClock(T0 + 2 * MIN + 100);
+    const res = await invokeHandler(handler, { body: { exchange: 'sim' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const body = res.body as {
+      orders: { changed: number; trades: number };
+      positions: { drift: unknown[] };
+      cash: { drift: unknown };
+    };
+    expect(body.orders).toMatchObject({ changed: 1, trades: 1 });
+    expect(body.positions.drift).toEqual([]);
+    expect(body.cash.drift).toBeNull();
+    const again = await invokeHandler(handler, { body: { exchange: 'sim' } });
+    expect((again.body as typeof body).positions.drift).toEqual([]);
+    expect((again.body as typeof body).cash.drift).toBeNull();
   });
 });
