@@ -29,8 +29,23 @@ export async function newContext(browser: Browser, name: ViewportName): Promise<
   return browser.newContext({ ...VIEWPORTS[name], deviceScaleFactor: 1, reducedMotion: 'reduce' });
 }
 
+const inFlight = new WeakMap<Page, Set<unknown>>();
+
+/** Counts the page's API reads in flight (the held-open event stream aside), for settled(). */
+function trackApi(page: Page): void {
+  const pending = new Set<unknown>();
+  inFlight.set(page, pending);
+  const isRead = (url: string) => url.includes('/api/') && !url.includes('/api/events');
+  page.on('request', (r) => {
+    if (isRead(r.url())) pending.add(r);
+  });
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => pending.delete(r));
+}
+
 /** Collects uncaught errors and console errors of a page, so a test can insist there were none. */
 export function watchErrors(page: Page): string[] {
+  trackApi(page);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -39,8 +54,21 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Waits until no spinner, "Loading…" placeholder or chart placeholder is left on the page. */
+/**
+ * Waits until no spinner, "Loading…" placeholder or chart placeholder is left on the page and no API read
+ * is in flight (SWR shows cached data while it revalidates: the screenshot should show the answer).
+ */
 export async function settled(page: Page): Promise<void> {
+  const pending = inFlight.get(page);
+  if (pending) {
+    const deadline = Date.now() + 20_000;
+    let quietSince = Date.now();
+    while (Date.now() < deadline) {
+      if (pending.size > 0) quietSince = Date.now();
+      else if (Date.now() - quietSince >= 300) break;
+      await page.waitForTimeout(50);
+    }
+  }
   await page.waitForFunction(
     () =>
       document.querySelectorAll('.state-loading, .chart-loading').length === 0 &&
@@ -48,6 +76,8 @@ export async function settled(page: Page): Promise<void> {
     undefined,
     { timeout: 20_000 },
   );
+  // No focus ring left over from the previous page's keyboard walk in the screenshots.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   // Charts draw on the next animation frames.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }

@@ -33,5 +33,8 @@ export const routes = {
   audit: '/api/system/events',
   backtests: '/api/backtests',
   backtest: (id: number | string) => `/api/backtests/${enc(String(id))}`,
+  backtestTrades: (id: number | string) => `/api/backtests/${enc(String(id))}/trades`,
   compareBacktests: '/api/backtests/compare',
+  sweeps: '/api/backtests/sweeps',
+  sweep: (id: number | string) => `/api/backtests/sweeps/${enc(String(id))}`,
 } as const;

@@ -41,7 +41,7 @@ function resolve(route: Route): { section: string; title: string; page: ReactNod
       }
       return id
         ? { section, title: `Backtest #${id}`, page: <BacktestDetailPage id={id} /> }
-        : { section, title: 'Backtests', page: <BacktestsPage /> };
+        : { section, title: 'Backtests', page: <BacktestsPage route={route} /> };
     case 'market':
       return { section, title: 'Market', page: <MarketPage route={route} /> };
     case 'system':

@@ -29,6 +29,12 @@ export function Layout({
     document.title = `${title} · Weaver`;
   }, [title]);
 
+  // On a phone the section links scroll sideways: keep the current one in view.
+  useEffect(() => {
+    const link = document.querySelector<HTMLElement>(`.nav a[href="#/${current}"]`);
+    link?.scrollIntoView?.({ block: 'nearest', inline: 'center' });
+  }, [current]);
+
   return (
     <div className="app">
       <button type="button" className="skip-link" onClick={() => main.current?.focus()}>

@@ -11,19 +11,127 @@ import {
 } from '../lib/paramSchema.ts';
 import { errorMessage } from './states.tsx';
 
-/** Server field paths may be nested under the body's key (`params.fast`); the form knows `fast`. */
-function fieldErrors(err: ApiError, prefix: string): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * Splits a 400's fields into those under `prefix` (`params.fast` → `fast`) and the rest, so each error can
+ * be shown next to the input it concerns.
+ */
+export function splitFieldErrors(
+  err: ApiError,
+  prefix: string,
+): { inner: Record<string, string>; outer: Record<string, string> } {
+  const inner: Record<string, string> = {};
+  const outer: Record<string, string> = {};
   for (const [path, msg] of Object.entries(err.fields)) {
-    const name = path.startsWith(`${prefix}.`) ? path.slice(prefix.length + 1) : path;
-    out[name] = msg;
+    if (path.startsWith(`${prefix}.`)) inner[path.slice(prefix.length + 1)] = msg;
+    else outer[path] = msg;
   }
-  return out;
+  return { inner, outer };
 }
 
 /**
- * A strategy's parameter form, rendered from its JSON schema. Errors show next to the field they concern,
- * whether the browser found them or the server did.
+ * The inputs of a strategy's parameters, rendered from its JSON schema: numbers with their bounds, enums as
+ * selects, booleans as checkboxes, arrays and objects as JSON. Used by the parameter form and the backtest
+ * form. `render` replaces the standard input of a field (the sweep form asks for lists of values).
+ */
+export function ParamFields({
+  schema,
+  draft,
+  errors,
+  onChange,
+  idPrefix,
+  hint: extraHint,
+}: {
+  schema: ParamSchema;
+  draft: ParamDraft;
+  errors: Record<string, string>;
+  onChange: (name: string, value: string) => void;
+  idPrefix: string;
+  /** An extra hint under every field (e.g. how to write a sweep's values). */
+  hint?: string;
+}) {
+  return (
+    <div className="form-grid">
+      {Object.entries(schema.properties ?? {}).map(([name, prop]) => {
+        const id = `${idPrefix}-${name}`;
+        const kind = kindOf(prop);
+        const err = errors[name];
+        const hint = [prop.description, rangeHint(prop), extraHint].filter(Boolean).join(' · ');
+        const describedBy =
+          [hint ? `${id}-hint` : '', err ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
+        const label = prop.title ?? name;
+        const common = {
+          id,
+          'aria-invalid': err ? true : undefined,
+          'aria-describedby': describedBy,
+        } as const;
+        return (
+          <div
+            className={`field ${err ? 'field-invalid' : ''} ${kind === 'json' ? 'field-wide' : ''}`}
+            key={name}
+          >
+            {kind === 'boolean' && !extraHint ? (
+              <label className="check" htmlFor={id}>
+                <input
+                  {...common}
+                  type="checkbox"
+                  checked={draft[name] === 'true'}
+                  onChange={(e) => onChange(name, String(e.target.checked))}
+                />
+                {label}
+              </label>
+            ) : (
+              <>
+                <label htmlFor={id}>{label}</label>
+                {kind === 'enum' && !extraHint ? (
+                  <select {...common} value={draft[name]} onChange={(e) => onChange(name, e.target.value)}>
+                    {prop.enum?.map((o) => (
+                      <option key={String(o)} value={String(o)}>
+                        {String(o)}
+                      </option>
+                    ))}
+                  </select>
+                ) : kind === 'json' ? (
+                  <textarea
+                    {...common}
+                    rows={Math.min(12, Math.max(3, draft[name].split('\n').length))}
+                    spellCheck={false}
+                    className="json-input"
+                    value={draft[name]}
+                    onChange={(e) => onChange(name, e.target.value)}
+                  />
+                ) : (
+                  <input
+                    {...common}
+                    type={kind === 'string' || extraHint ? 'text' : 'number'}
+                    inputMode={kind === 'integer' ? 'numeric' : kind === 'number' ? 'decimal' : undefined}
+                    {...(kind === 'string' || extraHint ? {} : inputBounds(prop))}
+                    value={draft[name]}
+                    placeholder={prop.default !== undefined ? String(prop.default) : undefined}
+                    onChange={(e) => onChange(name, e.target.value)}
+                  />
+                )}
+              </>
+            )}
+            {hint ? (
+              <div className="field-hint" id={`${id}-hint`}>
+                {hint}
+              </div>
+            ) : null}
+            {err ? (
+              <div className="field-error" id={`${id}-err`}>
+                {label} {err}
+              </div>
+            ) : null}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/**
+ * A strategy's parameter form. Errors show next to the field they concern, whether the browser found them
+ * or the server did.
  */
 export function ParamForm({
   schema,
@@ -43,7 +151,6 @@ export function ParamForm({
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [status, setStatus] = useState<'idle' | 'saving' | 'saved'>('idle');
-  const props = Object.entries(schema.properties ?? {});
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -58,10 +165,15 @@ export function ParamForm({
     } catch (err) {
       setStatus('idle');
       if (err instanceof ApiError && Object.keys(err.fields).length > 0) {
-        const byField = fieldErrors(err, errorPrefix);
-        const known = Object.fromEntries(Object.entries(byField).filter(([k]) => k in draft));
+        const { inner, outer } = splitFieldErrors(err, errorPrefix);
+        const known = Object.fromEntries(Object.entries(inner).filter(([k]) => k in draft));
+        const other = [
+          ...Object.entries(inner).filter(([k]) => !(k in draft)),
+          ...Object.entries(outer).filter(([k]) => !(k in draft)),
+        ];
+        // A bare field name (a module that reports `fast` rather than `params.fast`) is still this form's.
+        for (const [k, v] of Object.entries(outer)) if (k in draft) known[k] = v;
         setErrors(known);
-        const other = Object.entries(byField).filter(([k]) => !(k in draft));
         setFormError(other.length ? other.map(([k, v]) => `${k} ${v}`).join('; ') : null);
       } else {
         setFormError(errorMessage(err));
@@ -69,95 +181,22 @@ export function ParamForm({
     }
   };
 
-  if (props.length === 0) return <p className="muted">This strategy has no parameters.</p>;
+  if (Object.keys(schema.properties ?? {}).length === 0) {
+    return <p className="muted">This strategy has no parameters.</p>;
+  }
 
   return (
     <form className="param-form" onSubmit={submit} noValidate>
-      <div className="form-grid">
-        {props.map(([name, prop]) => {
-          const id = `${formId}-${name}`;
-          const kind = kindOf(prop);
-          const err = errors[name];
-          const hint = [prop.description, rangeHint(prop)].filter(Boolean).join(' · ');
-          const describedBy =
-            [hint ? `${id}-hint` : '', err ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
-          const onChange = (value: string) => {
-            setDraft((d) => ({ ...d, [name]: value }));
-            setStatus('idle');
-          };
-          return (
-            <div
-              className={`field ${err ? 'field-invalid' : ''} ${kind === 'json' ? 'field-wide' : ''}`}
-              key={name}
-            >
-              {kind === 'boolean' ? (
-                <label className="check" htmlFor={id}>
-                  <input
-                    id={id}
-                    type="checkbox"
-                    checked={draft[name] === 'true'}
-                    onChange={(e) => onChange(String(e.target.checked))}
-                    aria-describedby={describedBy}
-                  />
-                  {prop.title ?? name}
-                </label>
-              ) : (
-                <>
-                  <label htmlFor={id}>{prop.title ?? name}</label>
-                  {kind === 'enum' ? (
-                    <select
-                      id={id}
-                      value={draft[name]}
-                      onChange={(e) => onChange(e.target.value)}
-                      aria-invalid={err ? true : undefined}
-                      aria-describedby={describedBy}
-                    >
-                      {prop.enum?.map((o) => (
-                        <option key={String(o)} value={String(o)}>
-                          {String(o)}
-                        </option>
-                      ))}
-                    </select>
-                  ) : kind === 'json' ? (
-                    <textarea
-                      id={id}
-                      rows={Math.min(12, Math.max(3, draft[name].split('\n').length))}
-                      spellCheck={false}
-                      className="json-input"
-                      value={draft[name]}
-                      onChange={(e) => onChange(e.target.value)}
-                      aria-invalid={err ? true : undefined}
-                      aria-describedby={describedBy}
-                    />
-                  ) : (
-                    <input
-                      id={id}
-                      type={kind === 'string' ? 'text' : 'number'}
-                      inputMode={kind === 'integer' ? 'numeric' : kind === 'number' ? 'decimal' : undefined}
-                      {...(kind === 'string' ? {} : inputBounds(prop))}
-                      value={draft[name]}
-                      placeholder={prop.default !== undefined ? String(prop.default) : undefined}
-                      onChange={(e) => onChange(e.target.value)}
-                      aria-invalid={err ? true : undefined}
-                      aria-describedby={describedBy}
-                    />
-                  )}
-                </>
-              )}
-              {hint ? (
-                <div className="field-hint" id={`${id}-hint`}>
-                  {hint}
-                </div>
-              ) : null}
-              {err ? (
-                <div className="field-error" id={`${id}-err`}>
-                  {prop.title ?? name} {err}
-                </div>
-              ) : null}
-            </div>
-          );
-        })}
-      </div>
+      <ParamFields
+        schema={schema}
+        draft={draft}
+        errors={errors}
+        idPrefix={formId}
+        onChange={(name, value) => {
+          setDraft((d) => ({ ...d, [name]: value }));
+          setStatus('idle');
+        }}
+      />
       {formError ? (
         <p className="form-error" role="alert">
           {formError}

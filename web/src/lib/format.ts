@@ -62,6 +62,12 @@ export function pct(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? DASH : pctFmt.format(v);
 }
 
+const rateFmt = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 2 });
+/** A share (win rate, exposure) as an unsigned percentage: 0.3387 → 33.87%. */
+export function rate(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? DASH : rateFmt.format(v);
+}
+
 /** Sign class for colouring P&L: 'pos', 'neg' or ''. */
 export function tone(v: string | number | null | undefined): 'pos' | 'neg' | '' {
   const n = toNumber(v);
