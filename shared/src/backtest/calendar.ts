@@ -35,6 +35,24 @@ export function monthNumber(day: number): number {
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/**
+ * The ISO-8601 instant of epoch ms t, as Date.prototype.toISOString writes it, without a Date: results
+ * list tens of thousands of trades, and a Date per timestamp was a fifth of a backtest's time.
+ */
+export function isoTime(t: number): string {
+  if (!Number.isFinite(t) || t < 0 || t >= 253_402_300_800_000) return new Date(t).toISOString();
+  const day = Math.floor(t / DAY_MS);
+  const c = civil(day);
+  let ms = t - day * DAY_MS;
+  const h = Math.floor(ms / 3_600_000);
+  ms -= h * 3_600_000;
+  const mi = Math.floor(ms / 60_000);
+  ms -= mi * 60_000;
+  const sec = Math.floor(ms / 1000);
+  ms -= sec * 1000;
+  return `${pad(c.year, 4)}-${pad(c.month)}-${pad(c.dayOfMonth)}T${pad(h)}:${pad(mi)}:${pad(sec)}.${pad(Math.round(ms), 3)}Z`;
+}
 export function dayLabel(day: number): string {
   const c = civil(day);
   return `${c.year}-${pad(c.month)}-${pad(c.dayOfMonth)}`;

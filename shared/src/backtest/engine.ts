@@ -16,7 +16,7 @@
  * A fill is never at a price the bar did not trade: slippage is clamped to the bar's low..high.
  */
 import type { BarSeries } from '../bars/index.ts';
-import type { BarView, Decision, OrderHint, StrategyInstance } from '../strategies/types.ts';
+import { type Decision, MutableBarView, type OrderHint, type StrategyInstance } from '../strategies/types.ts';
 import type {
   DecisionRecord,
   EngineConfig,
@@ -98,6 +98,9 @@ class Simulation {
   readonly tPnl: Float64Array;
   readonly tFees: Float64Array;
   readonly barIndex: Int32Array;
+  /** Symbols with a position, so marking equity costs O(open positions), not O(symbols). */
+  readonly openList: Int32Array;
+  openCount = 0;
 
   readonly trades: TradeRecord[] = [];
   readonly fills: FillRecord[] = [];
@@ -148,6 +151,7 @@ class Simulation {
     this.tPnl = f64();
     this.tFees = f64();
     this.barIndex = new Int32Array(n);
+    this.openList = new Int32Array(n);
     this.slip = cfg.slippageBps / 10_000;
     this.stopLoss = cfg.exits.stopLoss ?? 0;
     this.takeProfit = cfg.exits.takeProfit ?? 0;
@@ -155,10 +159,141 @@ class Simulation {
     this.hasExits = this.stopLoss > 0 || this.takeProfit > 0 || this.trailing > 0;
   }
 
+  // Per-run inputs and the per-bar state the loop works on (fields, not captured variables, so doubles
+  // are updated in place rather than boxed on every bar).
+  private O: Float64Array[] = [];
+  private H: Float64Array[] = [];
+  private L: Float64Array[] = [];
+  private C: Float64Array[] = [];
+  private V: Float64Array[] = [];
+  private instances: readonly StrategyInstance[] = [];
+  private hints: boolean[] = [];
+  private started!: Uint8Array;
+  private invFirst!: Float64Array;
+  /** Σ over symbols of close / first close (1 before a symbol's first traded bar). */
+  benchSum = 0;
+  private readonly view = new MutableBarView();
+
+  timeline: Float64Array = new Float64Array(0);
+  start = 0;
+  equity: Float64Array = new Float64Array(0);
+  benchmark: Float64Array = new Float64Array(0);
+  exposed: Uint8Array = new Uint8Array(0);
+
+  attach(series: readonly BarSeries[], instances: readonly StrategyInstance[]): void {
+    this.O = series.map((s) => s.open);
+    this.H = series.map((s) => s.high);
+    this.L = series.map((s) => s.low);
+    this.C = series.map((s) => s.close);
+    this.V = series.map((s) => s.volume);
+    this.instances = instances;
+    this.hints = instances.map((i) => typeof i.order === 'function');
+    this.started = new Uint8Array(this.n);
+    this.invFirst = new Float64Array(this.n);
+    this.benchSum = this.n;
+  }
+
+  /**
+   * Bar i of symbol s, at timeline step k: orders, exits, then the strategy's decision. Only integers
+   * cross the call (a double argument would be boxed on every bar when the call is not inlined).
+   */
+  step(s: number, i: number, k: number): void {
+    const t = this.timeline[k];
+    const trading = k >= this.start;
+    this.barIndex[s] = i;
+    const o = this.O[s][i];
+    const h = this.H[s][i];
+    const l = this.L[s][i];
+    const c = this.C[s][i];
+    if (trading) {
+      // Rare paths get indexes, not prices: a double passed to a call that is not inlined is boxed,
+      // and the compiler may box it ahead of the branch, on every bar.
+      if (this.ordActive[s]) this.workOrder(s, i, k, false);
+      if (this.hasExits && this.pos[s] !== 0) this.checkExits(s, i, k);
+      if (this.ordActive[s]) this.workOrder(s, i, k, true);
+      const p = this.pos[s];
+      if (p > 0) {
+        if (h > this.hwm[s]) this.hwm[s] = h;
+      } else if (p < 0 && l < this.lwm[s]) this.lwm[s] = l;
+      if (this.started[s]) this.benchSum += (c - this.lastClose[s]) * this.invFirst[s];
+      else {
+        this.started[s] = 1;
+        this.firstClose[s] = c;
+        this.invFirst[s] = 1 / c;
+      }
+    }
+    this.lastClose[s] = c;
+    const view = this.view;
+    view.time = t;
+    view.open = o;
+    view.high = h;
+    view.low = l;
+    view.close = c;
+    view.volume = this.V[s][i];
+    const inst = this.instances[s];
+    const d = inst.next(view);
+    if (d !== 0 && trading) this.decide(s, d, i, k, this.hints[s] ? (inst.order?.() ?? null) : null);
+  }
+
+  /** The loop for one symbol: its bars are the timeline. */
+  runSingle(): void {
+    const m = this.timeline.length;
+    const start = this.start;
+    for (let i = 0; i < m; i++) {
+      this.step(0, i, i);
+      if (i >= start) this.record(i - start);
+    }
+  }
+
+  /** The loop for several symbols: at each instant, the bars of the symbols that have one. */
+  runMany(plan: { stepStart: Int32Array; pairSym: Int32Array; pairIdx: Int32Array }): void {
+    const { stepStart, pairSym, pairIdx } = plan;
+    const m = this.timeline.length;
+    const start = this.start;
+    for (let k = 0; k < m; k++) {
+      const end = stepStart[k + 1];
+      for (let p = stepStart[k]; p < end; p++) this.step(pairSym[p], pairIdx[p], k);
+      if (k >= start) this.record(k - start);
+    }
+  }
+
+  /** Records equity (cash plus open positions at their last close), benchmark and exposure at point j. */
+  record(j: number): void {
+    let e = this.cash;
+    const pos = this.pos;
+    const last = this.lastClose;
+    const list = this.openList;
+    const open = this.openCount;
+    for (let q = 0; q < open; q++) {
+      const s = list[q];
+      e += pos[s] * last[s];
+    }
+    this.equity[j] = e;
+    this.benchmark[j] = this.benchSum / this.n;
+    this.exposed[j] = open > 0 ? 1 : 0;
+  }
+
   equityNow(): number {
     let e = this.cash;
-    for (let s = 0; s < this.n; s++) if (this.pos[s] !== 0) e += this.pos[s] * this.lastClose[s];
+    for (let k = 0; k < this.openCount; k++) {
+      const s = this.openList[k];
+      e += this.pos[s] * this.lastClose[s];
+    }
     return e;
+  }
+
+  /** Keeps openList in step with a position that just changed from p0. */
+  private track(s: number, p0: number): void {
+    const p1 = this.pos[s];
+    if (p0 === 0 && p1 !== 0) this.openList[this.openCount++] = s;
+    else if (p0 !== 0 && p1 === 0) {
+      for (let k = 0; k < this.openCount; k++) {
+        if (this.openList[k] === s) {
+          this.openList[k] = this.openList[--this.openCount];
+          break;
+        }
+      }
+    }
   }
 
   fee(qty: number, price: number): number {
@@ -258,6 +393,20 @@ class Simulation {
     reason: ExitReason,
   ): void {
     const p0 = this.pos[s];
+    this.book(s, side, qty, price, fee, time, reason);
+    this.track(s, p0);
+  }
+
+  private book(
+    s: number,
+    side: number,
+    qty: number,
+    price: number,
+    fee: number,
+    time: number,
+    reason: ExitReason,
+  ): void {
+    const p0 = this.pos[s];
     const signed = side * qty;
     this.cash -= signed * price + fee;
     this.fees += fee;
@@ -340,7 +489,12 @@ class Simulation {
   }
 
   /** Works the pending order against a bar; `atClose` works only market orders of `next_close`. */
-  workOrder(s: number, t: number, o: number, h: number, l: number, c: number, atClose: boolean): void {
+  workOrder(s: number, i: number, k: number, atClose: boolean): void {
+    const t = this.timeline[k];
+    const o = this.O[s][i];
+    const h = this.H[s][i];
+    const l = this.L[s][i];
+    const c = this.C[s][i];
     const type = this.ordType[s];
     if (atClose !== (type === MARKET && this.cfg.fillAt === 'next_close')) return;
     if (this.ordTif[s] === DAY) {
@@ -402,7 +556,11 @@ class Simulation {
     else this.orders.rejected++;
   }
 
-  checkExits(s: number, t: number, o: number, h: number, l: number): void {
+  checkExits(s: number, i: number, k: number): void {
+    const t = this.timeline[k];
+    const o = this.O[s][i];
+    const h = this.H[s][i];
+    const l = this.L[s][i];
     const p = this.pos[s];
     const entry = this.avg[s];
     let px = Number.NaN;
@@ -446,15 +604,11 @@ class Simulation {
     }
   }
 
-  decide(
-    s: number,
-    d: Decision,
-    t: number,
-    c: number,
-    h: number,
-    l: number,
-    hint: Readonly<OrderHint> | null,
-  ): void {
+  decide(s: number, d: Decision, i: number, k: number, hint: Readonly<OrderHint> | null): void {
+    const t = this.timeline[k];
+    const c = this.C[s][i];
+    const h = this.H[s][i];
+    const l = this.L[s][i];
     this.decisions.push({ symbol: this.symbols[s], time: t, decision: d as 1 | -1, price: c });
     if (this.ordActive[s]) {
       this.ordActive[s] = 0;
@@ -523,6 +677,43 @@ function stopFill(side: number, stop: number, o: number, h: number, l: number): 
   return o <= stop ? o : l <= stop ? stop : Number.NaN;
 }
 
+/**
+ * Which symbol's bar comes at each instant of the timeline, as flat arrays: the bars of step k are
+ * pairs stepStart[k] … stepStart[k + 1] − 1 of (pairSym, pairIdx). Built once, so the loop does not
+ * probe every symbol at every instant.
+ */
+export function schedule(
+  series: readonly BarSeries[],
+  timeline: Float64Array,
+): { stepStart: Int32Array; pairSym: Int32Array; pairIdx: Int32Array } {
+  let total = 0;
+  for (const s of series) total += s.length;
+  const m = timeline.length;
+  const stepStart = new Int32Array(m + 1);
+  const pairSym = new Int32Array(total);
+  const pairIdx = new Int32Array(total);
+  const n = series.length;
+  const cur = new Int32Array(n);
+  const times = series.map((s) => s.time);
+  const lengths = Int32Array.from(series, (s) => s.length);
+  let p = 0;
+  for (let k = 0; k < m; k++) {
+    stepStart[k] = p;
+    const t = timeline[k];
+    for (let s = 0; s < n; s++) {
+      const i = cur[s];
+      if (i < lengths[s] && times[s][i] === t) {
+        pairSym[p] = s;
+        pairIdx[p] = i;
+        p++;
+        cur[s] = i + 1;
+      }
+    }
+  }
+  stepStart[m] = p;
+  return { stepStart, pairSym, pairIdx };
+}
+
 /** First index of `times` at or after `t`. */
 function lowerBound(times: Float64Array, t: number): number {
   let lo = 0;
@@ -547,81 +738,27 @@ export function runEngine(
   if (series.length === 0) throw new RangeError('a backtest needs at least one series');
   if (instances.length !== series.length) throw new RangeError('one strategy instance per series');
   const sim = new Simulation(series, cfg);
+  sim.attach(series, instances);
   const n = series.length;
   const timeline = mergeTimelines(series);
   const m = timeline.length;
   const start = lowerBound(timeline, cfg.tradeFrom);
   const points = m - start;
-  const times = timeline.slice(start);
-  const equity = new Float64Array(points);
-  const benchmark = new Float64Array(points);
-  const exposed = new Uint8Array(points);
-  const T = series.map((s) => s.time);
-  const O = series.map((s) => s.open);
-  const H = series.map((s) => s.high);
-  const L = series.map((s) => s.low);
-  const C = series.map((s) => s.close);
-  const V = series.map((s) => s.volume);
-  const len = Int32Array.from(series, (s) => s.length);
-  const cur = sim.barIndex;
-  const hints = instances.map((i) => typeof i.order === 'function');
-  const view: BarView = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
-  const { pos, lastClose, firstClose, ordActive, hwm, lwm } = sim;
-  const hasExits = sim.hasExits;
-  let processed = 0;
-
-  for (let k = 0; k < m; k++) {
-    const t = timeline[k];
-    const trading = k >= start;
-    for (let s = 0; s < n; s++) {
-      const i = cur[s];
-      if (i >= len[s] || T[s][i] !== t) continue;
-      const o = O[s][i];
-      const h = H[s][i];
-      const l = L[s][i];
-      const c = C[s][i];
-      if (trading) {
-        if (ordActive[s]) sim.workOrder(s, t, o, h, l, c, false);
-        if (hasExits && pos[s] !== 0) sim.checkExits(s, t, o, h, l);
-        if (ordActive[s]) sim.workOrder(s, t, o, h, l, c, true);
-        if (pos[s] > 0 && h > hwm[s]) hwm[s] = h;
-        else if (pos[s] < 0 && l < lwm[s]) lwm[s] = l;
-        if (Number.isNaN(firstClose[s])) firstClose[s] = c;
-      }
-      lastClose[s] = c;
-      view.time = t;
-      view.open = o;
-      view.high = h;
-      view.low = l;
-      view.close = c;
-      view.volume = V[s][i];
-      const d = instances[s].next(view);
-      if (d !== 0 && trading)
-        sim.decide(s, d, t, c, h, l, hints[s] ? (instances[s].order?.() ?? null) : null);
-      cur[s] = i + 1;
-      processed++;
-    }
-    if (trading) {
-      const j = k - start;
-      let e = sim.cash;
-      let b = 0;
-      let any = 0;
-      for (let s = 0; s < n; s++) {
-        const p = pos[s];
-        if (p !== 0) {
-          e += p * lastClose[s];
-          any = 1;
-        }
-        b += Number.isNaN(firstClose[s]) ? 1 : lastClose[s] / firstClose[s];
-      }
-      equity[j] = e;
-      benchmark[j] = b / n;
-      exposed[j] = any;
-    }
-  }
-  // Positions are marked on bar index = last bar for bars held of open trades.
-  for (let s = 0; s < n; s++) cur[s] = Math.max(0, len[s] - 1);
+  sim.timeline = timeline;
+  sim.start = start;
+  sim.equity = new Float64Array(points);
+  sim.benchmark = new Float64Array(points);
+  sim.exposed = new Uint8Array(points);
+  if (n === 1) sim.runSingle();
+  else sim.runMany(schedule(series, timeline));
+  const { equity, benchmark, exposed } = sim;
+  // A view, not a copy: the timeline is either a fresh merge or the only series' own times.
+  const times = timeline.subarray(start);
+  // Open trades are held until the last bar of their symbol.
+  for (let s = 0; s < n; s++) sim.barIndex[s] = Math.max(0, series[s].length - 1);
   sim.finish();
+  let processed = 0;
+  for (const s of series) processed += s.length;
   return {
     symbols: sim.symbols,
     times,

@@ -9,7 +9,7 @@
  */
 
 import type { BacktestMetrics, PeriodicReturns, PeriodReturn } from '../schemas/backtest.ts';
-import { DAY_MS, dayLabel, dayNumber, monthLabel, monthNumber, weekStart } from './calendar.ts';
+import { DAY_MS, dayLabel, dayNumber, isoTime, monthLabel, monthNumber, weekStart } from './calendar.ts';
 import type { EngineResult, TradeRecord } from './types.ts';
 
 export type { BacktestMetrics, PeriodicReturns, PeriodReturn };
@@ -33,7 +33,7 @@ export type DrawdownInfo = Pick<
 >;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-const iso = (t: number): string => new Date(t).toISOString();
+const iso = isoTime;
 
 /** Standard normal CDF, Hart's double-precision algorithm as given by West (2005). */
 export function normalCdf(x: number): number {
@@ -83,6 +83,7 @@ export function drawdowns(
   let worstPeakTime = Number.NaN;
   let worstPeak = start;
   let worstTrough = Number.NaN;
+  let worstIndex = -1;
   let underSince = Number.NaN;
   let longest = 0;
   for (let j = 0; j < n; j++) {
@@ -103,14 +104,15 @@ export function drawdowns(
       worstPeakTime = peakTime;
       worstPeak = peak;
       worstTrough = times[j];
+      worstIndex = j;
     }
   }
   const end = n > 0 ? times[n - 1] : 0;
   if (!Number.isNaN(underSince)) longest = Math.max(longest, end - underSince);
   let recovery = Number.NaN;
   if (!Number.isNaN(worstTrough)) {
-    for (let j = 0; j < n; j++) {
-      if (times[j] > worstTrough && equity[j] >= worstPeak) {
+    for (let j = worstIndex + 1; j < n; j++) {
+      if (equity[j] >= worstPeak) {
         recovery = times[j];
         break;
       }
@@ -174,8 +176,11 @@ function dailyReturnStats(times: Float64Array, equity: Float64Array, start: numb
   let down = 0;
   let flat = 0;
   const n = equity.length;
+  // The next midnight after point j: a point is a day's last when the next one is at or past it.
+  let dayEnd = n > 0 ? (dayNumber(times[0]) + 1) * DAY_MS : 0;
   for (let j = 0; j < n; j++) {
-    if (j + 1 < n && dayNumber(times[j + 1]) === dayNumber(times[j])) continue;
+    if (j + 1 < n && times[j + 1] < dayEnd) continue;
+    if (j + 1 < n) dayEnd = (dayNumber(times[j + 1]) + 1) * DAY_MS;
     const r = equity[j] / base - 1;
     base = equity[j];
     if (r > best) best = r;
@@ -273,28 +278,46 @@ function tradeStats(closed: readonly TradeRecord[]) {
 }
 
 /** Every metric of one engine result. */
-export function computeMetrics(r: EngineResult, opts: MetricsOptions): BacktestMetrics {
+export function computeMetrics(
+  r: EngineResult,
+  opts: MetricsOptions,
+  drawdown: DrawdownInfo = drawdowns(r.times, r.equity, r.startEquity).info,
+): BacktestMetrics {
   const { times, equity, benchmark } = r;
   const P = opts.periodsPerYear;
   const n = equity.length;
   const rfp = (1 + opts.riskFreeRate) ** (1 / P) - 1;
-  // One pass over the returns for the moments, the downside, and the co-moments with the benchmark.
+  // First pass: the returns (kept, so the second pass divides nothing), their sums, and the levels.
+  const ret = new Float64Array(n);
+  const bret = new Float64Array(n);
   let sum = 0;
   let sumB = 0;
   let minE = r.startEquity;
   let maxE = r.startEquity;
   let exposedBars = 0;
+  let meanEquity = 0;
+  let prev = r.startEquity;
+  let prevB = 1;
   for (let j = 0; j < n; j++) {
-    const prev = j ? equity[j - 1] : r.startEquity;
-    const prevB = j ? benchmark[j - 1] : 1;
-    sum += equity[j] / prev - 1;
-    sumB += benchmark[j] / prevB - 1;
-    if (equity[j] < minE) minE = equity[j];
-    if (equity[j] > maxE) maxE = equity[j];
+    const e = equity[j];
+    const b = benchmark[j];
+    const x = e / prev - 1;
+    const y = b / prevB - 1;
+    ret[j] = x;
+    bret[j] = y;
+    sum += x;
+    sumB += y;
+    if (e < minE) minE = e;
+    if (e > maxE) maxE = e;
+    meanEquity += e;
     exposedBars += r.exposed[j];
+    prev = e;
+    prevB = b;
   }
+  meanEquity /= n;
   const mean = sum / n;
   const meanB = sumB / n;
+  // Second pass: central moments, the downside, and the co-moments with the benchmark.
   let m2 = 0;
   let m3 = 0;
   let m4 = 0;
@@ -304,10 +327,8 @@ export function computeMetrics(r: EngineResult, opts: MetricsOptions): BacktestM
   let sumA = 0;
   let sumA2 = 0;
   for (let j = 0; j < n; j++) {
-    const prev = j ? equity[j - 1] : r.startEquity;
-    const prevB = j ? benchmark[j - 1] : 1;
-    const x = equity[j] / prev - 1;
-    const b = benchmark[j] / prevB - 1;
+    const x = ret[j];
+    const b = bret[j];
     const d = x - mean;
     const d2 = d * d;
     m2 += d2;
@@ -315,8 +336,9 @@ export function computeMetrics(r: EngineResult, opts: MetricsOptions): BacktestM
     m4 += d2 * d2;
     const ex = x - rfp;
     if (ex < 0) down += ex * ex;
-    varB += (b - meanB) * (b - meanB);
-    cov += d * (b - meanB);
+    const db = b - meanB;
+    varB += db * db;
+    cov += d * db;
     const a = x - b;
     sumA += a;
     sumA2 += a * a;
@@ -333,14 +355,11 @@ export function computeMetrics(r: EngineResult, opts: MetricsOptions): BacktestM
   const years = n / P;
   const growth = r.endEquity / r.startEquity;
   const cagr = n > 0 ? (growth > 0 ? growth ** (1 / years) - 1 : -1) : Number.NaN;
-  const { info: dd } = drawdowns(times, equity, r.startEquity);
+  const dd = drawdown;
   const closed = r.trades.filter((t) => t.exitTime !== null);
   const ts = tradeStats(closed);
   const days = dailyReturnStats(times, equity, r.startEquity);
   const spanDays = n > 0 ? (times[n - 1] - times[0]) / DAY_MS : 0;
-  let meanEquity = 0;
-  for (let j = 0; j < n; j++) meanEquity += equity[j];
-  meanEquity /= n;
   let market = 0;
   let counted = 0;
   for (let s = 0; s < r.firstClose.length; s++) {

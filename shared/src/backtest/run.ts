@@ -12,7 +12,7 @@ import type {
   SimulationSettings as SimulationSettingsSchema,
 } from '../schemas/backtest.ts';
 import { createGuardedInstance, type PreparedStrategy, type StrategyFault } from '../strategies/index.ts';
-import { periodsPerYear, type TradingCalendar } from './calendar.ts';
+import { isoTime, periodsPerYear, type TradingCalendar } from './calendar.ts';
 import { runEngine } from './engine.ts';
 import { computeMetrics, drawdowns, periodicReturns } from './metrics.ts';
 import type { DecisionRecord, EngineConfig, EngineResult } from './types.ts';
@@ -140,15 +140,20 @@ export function runBacktest(
   const cfg = engineConfigOf(settings, prepared.exits);
   const r = runEngine(cut, instances, cfg);
   const symbols = cut.map((s) => s.symbol);
-  const metrics = computeMetrics(r, {
-    periodsPerYear: periodsPerYear(settings.timeframe, calendarOf(settings, symbols)),
-    riskFreeRate: settings.riskFreeRate,
-  });
-  const dd = drawdowns(r.times, r.equity, r.startEquity).series;
+  const drawdown = drawdowns(r.times, r.equity, r.startEquity);
+  const metrics = computeMetrics(
+    r,
+    {
+      periodsPerYear: periodsPerYear(settings.timeframe, calendarOf(settings, symbols)),
+      riskFreeRate: settings.riskFreeRate,
+    },
+    drawdown.info,
+  );
+  const dd = drawdown.series;
   const full = options.detail !== 'summary';
   const pick = full ? null : thinned(r.times.length);
   const arr = (a: Float64Array): number[] => (pick ? Array.from(pick, (i) => a[i]) : Array.from(a));
-  const iso = (t: number) => new Date(t).toISOString();
+  const iso = isoTime;
   return {
     metrics,
     trades: r.trades.map((t, i) => ({

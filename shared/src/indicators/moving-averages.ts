@@ -4,11 +4,50 @@
  */
 
 /**
- * Simple moving average over a ring buffer. The window's sum is kept as an unevaluated pair hi + lo
- * (error-free two-sums), so it is the exact sum of the window to ~1e-32 relative, and is rebuilt from
- * the buffer each time the ring wraps (amortised O(1)) so nothing accumulates. The average is the
- * correctly rounded sum divided by the period: bit for bit what backtrader's math.fsum-based SMA gives,
- * which matters when two averages tie and a crossover depends on the sign of their difference.
+ * The correctly rounded sum of `xs[0..n)` (Shewchuk's exact partials, as Python's math.fsum): used when
+ * the last bit matters, e.g. two averages that may tie.
+ */
+export function exactSum(xs: ArrayLike<number>, n = xs.length): number {
+  const partials: number[] = [];
+  for (let k = 0; k < n; k++) {
+    let x = xs[k];
+    let i = 0;
+    for (let j = 0; j < partials.length; j++) {
+      let y = partials[j];
+      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
+      const hi = x + y;
+      const lo = y - (hi - x);
+      if (lo !== 0) partials[i++] = lo;
+      x = hi;
+    }
+    partials.length = i;
+    partials.push(x);
+  }
+  let m = partials.length;
+  if (m === 0) return 0;
+  let hi = partials[--m];
+  let lo = 0;
+  while (m > 0) {
+    const x = hi;
+    const y = partials[--m];
+    hi = x + y;
+    lo = y - (hi - x);
+    if (lo !== 0) break;
+  }
+  // Round half-even across the remaining partials, as fsum does.
+  if (m > 0 && ((lo < 0 && partials[m - 1] < 0) || (lo > 0 && partials[m - 1] > 0))) {
+    const y = lo * 2;
+    const x = hi + y;
+    if (y === x - hi) hi = x;
+  }
+  return hi;
+}
+
+/**
+ * Simple moving average over a ring buffer: a running sum, rebuilt from the buffer each time the ring
+ * wraps (one extra add per value, amortised), so rounding error never builds up beyond one window.
+ * `exact()` gives the correctly rounded mean of the window (backtrader's math.fsum-based SMA, bit for
+ * bit) for the rare moment it matters: deciding which of two nearly equal averages is above.
  */
 export class Sma {
   readonly period: number;
@@ -16,8 +55,7 @@ export class Sma {
   private readonly buf: Float64Array;
   private idx = 0;
   private count = 0;
-  private hi = 0;
-  private lo = 0;
+  private sum = 0;
 
   constructor(period: number) {
     if (!Number.isInteger(period) || period < 1) throw new RangeError('period must be an integer >= 1');
@@ -28,39 +66,32 @@ export class Sma {
   push(x: number): number {
     const buf = this.buf;
     const i = this.idx;
-    const full = this.count === this.period;
-    // two-sum: hi + x = s + e exactly
-    let hi = this.hi;
-    let s = hi + x;
-    let bp = s - hi;
-    let lo = this.lo + (hi - (s - bp) + (x - bp));
-    hi = s;
-    if (full) {
-      const y = -buf[i];
-      s = hi + y;
-      bp = s - hi;
-      lo += hi - (s - bp) + (y - bp);
-      hi = s;
-    } else this.count++;
+    const n = this.period;
+    if (this.count === n) this.sum += x - buf[i];
+    else {
+      this.sum += x;
+      this.count++;
+    }
     buf[i] = x;
-    if (i + 1 === this.period) {
+    if (i + 1 === n) {
       this.idx = 0;
-      if (this.count === this.period) {
-        hi = 0;
-        lo = 0;
-        for (let k = 0; k < this.period; k++) {
-          const v = buf[k];
-          s = hi + v;
-          bp = s - hi;
-          lo += hi - (s - bp) + (v - bp);
-          hi = s;
-        }
-      }
+      if (this.count === n) this.resum();
     } else this.idx = i + 1;
-    this.hi = hi;
-    this.lo = lo;
-    this.value = this.count === this.period ? (hi + lo) / this.period : Number.NaN;
+    this.value = this.count === n ? this.sum / n : Number.NaN;
     return this.value;
+  }
+
+  /** Kept out of push so push stays small enough to be inlined into a strategy's hot loop. */
+  private resum(): void {
+    const buf = this.buf;
+    let s = 0;
+    for (let k = 0; k < this.period; k++) s += buf[k];
+    this.sum = s;
+  }
+
+  /** The correctly rounded mean of the window (O(period)); NaN until ready. */
+  exact(): number {
+    return this.count === this.period ? exactSum(this.buf) / this.period : Number.NaN;
   }
 
   get ready(): boolean {

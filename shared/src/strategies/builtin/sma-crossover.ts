@@ -25,7 +25,12 @@ export const smaCrossover = defineStrategy({
     const cross = new Cross();
     return {
       next(bar) {
-        const c = cross.push(fast.push(bar.close), slow.push(bar.close));
+        const f = fast.push(bar.close);
+        const s = slow.push(bar.close);
+        // Running sums are a few ulps off exact; when the averages are that close, the sign of their
+        // difference (and so the crossing) is decided on the exactly rounded averages, as backtrader does.
+        const near = Math.abs(f - s) <= 1e-12 * Math.abs(s);
+        const c = near ? cross.push(fast.exact(), slow.exact()) : cross.push(f, s);
         return c > 0 ? BUY : c < 0 ? SELL : HOLD;
       },
     };
