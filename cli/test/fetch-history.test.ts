@@ -30,12 +30,7 @@ function weaver(args: string[]): Promise<{ status: number | null; stdout: string
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         DATABASE_URL: db.url,
-        WEAVER_EXCHANGE: 'alpaca',
-        APCA_API_KEY_ID: fake.keyId,
-        APCA_API_SECRET_KEY: fake.secretKey,
-        WEAVER_ALPACA_TRADING_URL: fake.url,
-        WEAVER_ALPACA_DATA_URL: fake.url,
-        WEAVER_SECRETS_DIR: '/nonexistent',
+        ...fake.env(),
         LOG_LEVEL: 'warn',
       },
     });

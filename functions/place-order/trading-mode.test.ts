@@ -3,17 +3,16 @@
  * WEAVER_LIVE_TRADING=true and WEAVER_ALPACA_ACCOUNT_ID naming the account the keys open. Runs the
  * handler as the OpenFaaS template would, against the fake Alpaca and a private database.
  */
-import { resetEnv } from '@weaver/shared/config';
 import { resetExchanges } from '@weaver/shared/pipeline';
 import { invokeHandler } from '@weaver/shared/runtime';
 import { useTestDatabase } from '@weaver/shared/testing';
-import { FakeAlpaca } from '@weaver/shared/testing/fake-alpaca';
+import { FakeAlpaca, overrideEnv } from '@weaver/shared/testing/fake-alpaca';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import handler from './handler.ts';
 
 const db = useTestDatabase();
 let fake: FakeAlpaca;
-const saved = { ...process.env };
+let restoreEnv: () => void = () => {};
 
 beforeAll(async () => {
   fake = await FakeAlpaca.start();
@@ -22,23 +21,12 @@ afterAll(async () => {
   await fake.close();
 });
 afterEach(async () => {
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-  Object.assign(process.env, saved);
-  resetEnv();
+  restoreEnv();
   await resetExchanges();
 });
 
 function useAlpaca(vars: Record<string, string>): void {
-  Object.assign(process.env, {
-    WEAVER_EXCHANGE: 'alpaca',
-    APCA_API_KEY_ID: fake.keyId,
-    APCA_API_SECRET_KEY: fake.secretKey,
-    WEAVER_ALPACA_TRADING_URL: fake.url,
-    WEAVER_ALPACA_DATA_URL: fake.url,
-    WEAVER_SECRETS_DIR: '/nonexistent',
-    ...vars,
-  });
-  resetEnv();
+  restoreEnv = overrideEnv({ ...fake.env(), ...vars });
 }
 
 const manualOrder = {

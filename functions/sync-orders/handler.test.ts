@@ -3,12 +3,11 @@
  * full fills, venue cancels, expiries and rejections become events and trades; positions and cash are
  * reconciled with the exchange as the truth, drift recorded once, announced once, and resolved.
  */
-import { resetEnv } from '@weaver/shared/config';
 import { getPosition } from '@weaver/shared/db';
 import { ManualOrderInput, placeManualOrder, resetExchanges } from '@weaver/shared/pipeline';
 import { invokeHandler } from '@weaver/shared/runtime';
 import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
-import { FakeAlpaca } from '@weaver/shared/testing/fake-alpaca';
+import { FakeAlpaca, overrideEnv } from '@weaver/shared/testing/fake-alpaca';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bar,
@@ -26,26 +25,16 @@ describe.skipIf(!natsUrl())('sync-orders function', () => {
   const t = useTestDatabase();
   let nats: Awaited<ReturnType<typeof createTestNatsBus>>;
   let fake: FakeAlpaca;
-  const saved = { ...process.env };
+  let restoreEnv: () => void = () => {};
 
   beforeAll(async () => {
     fake = await FakeAlpaca.start({ cash: '100000' });
-    Object.assign(process.env, {
-      WEAVER_EXCHANGE: 'alpaca',
-      APCA_API_KEY_ID: fake.keyId,
-      APCA_API_SECRET_KEY: fake.secretKey,
-      WEAVER_ALPACA_TRADING_URL: fake.url,
-      WEAVER_ALPACA_DATA_URL: fake.url,
-      WEAVER_SECRETS_DIR: '/nonexistent',
-    });
-    resetEnv();
+    restoreEnv = overrideEnv(fake.env());
     nats = await createTestNatsBus();
     await useBus(nats.bus);
   });
   afterAll(async () => {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-    resetEnv();
+    restoreEnv();
     await resetExchanges();
     await nats?.drop();
     await fake.close();

@@ -65,6 +65,35 @@ export function verifyLiveAccount(p: {
   }
 }
 
+/**
+ * For an adapter: a check, run before its first live order and remembered once it passed, that the keys
+ * open the configured account. A paper adapter passes at once.
+ */
+export function liveAccountCheck(
+  adapter: LiveCapable & { readonly name: string },
+  expected: () => string | undefined,
+): () => Promise<void> {
+  let passed: Promise<void> | null = null;
+  return () => {
+    if (!adapter.live) return Promise.resolve();
+    passed ??= adapter
+      .accountIdentity()
+      .then((identity) =>
+        verifyLiveAccount({
+          exchange: adapter.name,
+          identity,
+          expected: expected(),
+          variable: adapter.accountIdVariable,
+        }),
+      )
+      .catch((err) => {
+        passed = null;
+        throw err;
+      });
+    return passed;
+  };
+}
+
 const checked = new WeakMap<object, Promise<TradingMode>>();
 
 /**

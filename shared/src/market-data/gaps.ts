@@ -64,7 +64,8 @@ export async function findGaps(
   const weekly = q.timeframe === '1Week';
   const withBars = new Set(rows.map((r) => (weekly ? mondayOf(r.d) : r.d)));
 
-  const missing: MissingSession[] = [];
+  // Weekly bars are checked per week that had a session, from its first open to its last close.
+  let periods: MissingSession[] = sessions.map((s) => ({ date: s.date, open: s.open, close: s.close }));
   if (weekly) {
     const weeks = new Map<string, MissingSession>();
     for (const s of sessions) {
@@ -73,24 +74,14 @@ export async function findGaps(
       if (w) w.close = s.close;
       else weeks.set(m, { date: m, open: s.open, close: s.close });
     }
-    for (const w of weeks.values()) if (!withBars.has(w.date)) missing.push(w);
-    return {
-      symbol: q.symbol,
-      timeframe: q.timeframe,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      sessions: weeks.size,
-      missing,
-    };
+    periods = [...weeks.values()];
   }
-  for (const s of sessions)
-    if (!withBars.has(s.date)) missing.push({ date: s.date, open: s.open, close: s.close });
   return {
     symbol: q.symbol,
     timeframe: q.timeframe,
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
-    sessions: sessions.length,
-    missing,
+    sessions: periods.length,
+    missing: periods.filter((p) => !withBars.has(p.date)),
   };
 }

@@ -4,35 +4,24 @@
  * pipeline resolves that code itself by adopting the venue's order.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetEnv } from '../../src/config/index.ts';
 import { resetExchanges } from '../../src/exchanges/configured.ts';
 import { ManualOrderInput, placeManualOrder } from '../../src/pipeline/index.ts';
-import { FakeAlpaca } from '../../src/testing/fake-alpaca/index.ts';
+import { FakeAlpaca, overrideEnv } from '../../src/testing/fake-alpaca/index.ts';
 import { useTestDatabase } from '../../src/testing/index.ts';
 import { pipelineContext, RecordingBus, useBus } from '../pipeline/helpers.ts';
 
 const t = useTestDatabase();
 const bus = new RecordingBus();
 let fake: FakeAlpaca;
-const saved = { ...process.env };
+let restoreEnv: () => void = () => {};
 
 beforeAll(async () => {
   fake = await FakeAlpaca.start({ cash: '10000' });
-  Object.assign(process.env, {
-    WEAVER_EXCHANGE: 'alpaca',
-    APCA_API_KEY_ID: fake.keyId,
-    APCA_API_SECRET_KEY: fake.secretKey,
-    WEAVER_ALPACA_TRADING_URL: fake.url,
-    WEAVER_ALPACA_DATA_URL: fake.url,
-    WEAVER_SECRETS_DIR: '/nonexistent',
-  });
-  resetEnv();
+  restoreEnv = overrideEnv(fake.env());
   await useBus(bus);
 });
 afterAll(async () => {
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-  Object.assign(process.env, saved);
-  resetEnv();
+  restoreEnv();
   await resetExchanges();
   await fake.close();
 });

@@ -26,7 +26,7 @@ import {
   toAlpacaTimeframe,
   usEquityTick,
 } from '../symbols.ts';
-import { verifyLiveAccount } from '../trading-mode.ts';
+import { liveAccountCheck } from '../trading-mode.ts';
 import {
   type BarsRequest,
   type CalendarDay,
@@ -86,10 +86,12 @@ export class AlpacaExchange implements ExchangeAdapter {
   private readonly retried: (operation: CallKind) => (e: RetryEvent) => void;
   private readonly assets = new Map<string, Promise<Asset | null>>();
   private readonly log: Logger;
-  private liveChecked: Promise<void> | null = null;
+  /** In live mode, the first order waits for proof that the keys open the configured account. */
+  private readonly ensureLiveAllowed: () => Promise<void>;
 
   constructor(private readonly s: AlpacaSettings) {
     this.name = s.name;
+    this.ensureLiveAllowed = liveAccountCheck(this, () => this.s.accountId);
     this.log = logger().child({ exchange: s.name });
     this.retried = (operation) => (e) => {
       this.log.warn(
@@ -149,25 +151,6 @@ export class AlpacaExchange implements ExchangeAdapter {
   async accountIdentity(): Promise<AccountIdentity> {
     const a = await this.call('account', 'get account', () => this.accounts.getAccount());
     return { id: a.id, accountNumber: a.accountNumber ?? null };
-  }
-
-  /** In live mode, the first order waits for proof that the keys open the configured account. */
-  private ensureLiveAllowed(): Promise<void> {
-    if (this.s.paper) return Promise.resolve();
-    this.liveChecked ??= this.accountIdentity()
-      .then((identity) =>
-        verifyLiveAccount({
-          exchange: this.name,
-          identity,
-          expected: this.s.accountId,
-          variable: this.accountIdVariable,
-        }),
-      )
-      .catch((err) => {
-        this.liveChecked = null;
-        throw err;
-      });
-    return this.liveChecked;
   }
 
   async getAccount(): Promise<Account> {

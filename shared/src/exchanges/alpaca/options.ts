@@ -1,20 +1,13 @@
 import { z } from 'zod';
-import { env, Secret, secrets } from '../../config/index.ts';
-
-const secretLike = z.union([
-  z.instanceof(Secret),
-  z
-    .string()
-    .min(1)
-    .transform((s) => new Secret(s)),
-]);
+import { env, type Secret, secrets } from '../../config/index.ts';
+import { AdapterConfigError, parseAdapterOptions, RetryOptions, SecretInput } from '../adapter-options.ts';
 
 /** Options of the Alpaca adapter; anything left out comes from the environment and the secrets. */
 export const AlpacaOptionsSchema = z.object({
   /** Adapter name as the registry and the orders table know it. */
   name: z.string().min(1).default('alpaca'),
-  keyId: secretLike.optional(),
-  secretKey: secretLike.optional(),
+  keyId: SecretInput.optional(),
+  secretKey: SecretInput.optional(),
   /** Paper (default) or live; live also needs WEAVER_LIVE_TRADING and a matching account id. */
   paper: z.boolean().optional(),
   /** The account id the keys must open before a live order is sent (WEAVER_ALPACA_ACCOUNT_ID). */
@@ -37,13 +30,7 @@ export const AlpacaOptionsSchema = z.object({
       intervalMs: z.number().int().positive().default(60_000),
     })
     .default({ maxRequests: 190, intervalMs: 60_000 }),
-  retry: z
-    .object({
-      maxRetries: z.number().int().min(0).max(20).default(5),
-      initialDelayMs: z.number().int().min(0).default(250),
-      maxDelayMs: z.number().int().min(0).default(8_000),
-    })
-    .default({ maxRetries: 5, initialDelayMs: 250, maxDelayMs: 8_000 }),
+  retry: RetryOptions,
 });
 export type AlpacaOptionsInput = z.input<typeof AlpacaOptionsSchema>;
 
@@ -55,27 +42,15 @@ export interface AlpacaSettings
   feed: 'iex' | 'sip';
 }
 
-export class AlpacaConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AlpacaConfigError';
-  }
-}
-
 /** Validates options and fills the rest from env and secrets. Missing keys throw naming the secret. */
 export function resolveAlpacaSettings(input: Record<string, unknown>): AlpacaSettings {
-  const parsed = AlpacaOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new AlpacaConfigError(`alpaca option ${first.path.join('.') || '(options)'}: ${first.message}`);
-  }
-  const o = parsed.data;
+  const o = parseAdapterOptions('alpaca', AlpacaOptionsSchema, input);
   const e = env();
   const s = secrets();
   const keyId = o.keyId ?? s.alpacaKeyId;
   const secretKey = o.secretKey ?? s.alpacaSecretKey;
   if (!keyId || !secretKey) {
-    throw new AlpacaConfigError(
+    throw new AdapterConfigError(
       'alpaca needs API keys: secrets alpaca-key-id and alpaca-secret-key (or env APCA_API_KEY_ID / APCA_API_SECRET_KEY)',
     );
   }

@@ -20,7 +20,7 @@ import {
 } from '../../schemas/index.ts';
 import { type RetryEvent, submitWithoutDuplicates, withRetries } from '../resilience.ts';
 import { conformOrder, fixedTick, type InstrumentRules, toCcxtTimeframe } from '../symbols.ts';
-import { verifyLiveAccount } from '../trading-mode.ts';
+import { liveAccountCheck } from '../trading-mode.ts';
 import {
   type BarsRequest,
   type CalendarDay,
@@ -51,6 +51,18 @@ const MAX_CANDLES = 1000;
 const num = (v: number | undefined | null): string | null =>
   v === undefined || v === null || !Number.isFinite(v) ? null : fromNumber(v);
 
+/** A CCXT candle [time, open, high, low, close, volume] as a Weaver bar. */
+const toBar = (symbol: string, timeframe: Timeframe, c: OHLCV): Bar => ({
+  symbol,
+  timeframe,
+  time: new Date(c[0] as number).toISOString(),
+  open: c[1] as number,
+  high: c[2] as number,
+  low: c[3] as number,
+  close: c[4] as number,
+  volume: c[5] as number,
+});
+
 function toStatus(o: Order): OrderStatus {
   const filled = o.filled ?? 0;
   switch (o.status) {
@@ -78,13 +90,15 @@ export class CcxtExchange implements ExchangeAdapter {
   private readonly symbolOf = new Map<string, string>();
   private readonly log: Logger;
   private readonly retried: (operation: string) => (e: RetryEvent) => void;
-  private liveChecked: Promise<void> | null = null;
+  /** In live mode, the first order waits for proof that the keys open the configured account. */
+  private readonly ensureLiveAllowed: () => Promise<void>;
 
   constructor(
     private readonly s: CcxtSettings,
     private readonly ex: Exchange,
   ) {
     this.name = s.name;
+    this.ensureLiveAllowed = liveAccountCheck(this, () => this.s.accountId);
     this.log = logger().child({ exchange: s.name, venue: s.exchangeId });
     this.retried = (operation) => (e) => {
       this.log.warn(
@@ -156,24 +170,6 @@ export class CcxtExchange implements ExchangeAdapter {
       );
     }
     return { id, accountNumber: null };
-  }
-
-  private ensureLiveAllowed(): Promise<void> {
-    if (this.s.sandbox) return Promise.resolve();
-    this.liveChecked ??= this.accountIdentity()
-      .then((identity) =>
-        verifyLiveAccount({
-          exchange: this.name,
-          identity,
-          expected: this.s.accountId,
-          variable: this.accountIdVariable,
-        }),
-      )
-      .catch((err) => {
-        this.liveChecked = null;
-        throw err;
-      });
-    return this.liveChecked;
   }
 
   /** Latest trade price of a market from its newest candle. */
@@ -434,16 +430,7 @@ export class CcxtExchange implements ExchangeAdapter {
       );
       const bars = candles
         .filter((c) => (c[0] as number) >= from && (c[0] as number) <= end)
-        .map((c) => ({
-          symbol: req.symbol,
-          timeframe: req.timeframe,
-          time: new Date(c[0] as number).toISOString(),
-          open: c[1] as number,
-          high: c[2] as number,
-          low: c[3] as number,
-          close: c[4] as number,
-          volume: c[5] as number,
-        }));
+        .map((c) => toBar(req.symbol, req.timeframe, c));
       if (bars.length) yield bars;
       const last = candles.at(-1)?.[0] as number | undefined;
       if (last === undefined || candles.length < limit || last < from) return;
@@ -460,17 +447,7 @@ export class CcxtExchange implements ExchangeAdapter {
     for (const symbol of symbols) {
       const candles = await this.call(`ohlcv ${symbol}`, () => this.ex.fetchOHLCV(symbol, tf, undefined, 2));
       const done = candles.filter((c) => (c[0] as number) + step <= now).at(-1);
-      if (!done) continue;
-      out.push({
-        symbol,
-        timeframe,
-        time: new Date(done[0] as number).toISOString(),
-        open: done[1] as number,
-        high: done[2] as number,
-        low: done[3] as number,
-        close: done[4] as number,
-        volume: done[5] as number,
-      });
+      if (done) out.push(toBar(symbol, timeframe, done));
     }
     return out;
   }

@@ -1,9 +1,11 @@
+import { AdapterConfigError } from '../adapter-options.ts';
 import type { ExchangeFactory } from '../registry.ts';
 import { CcxtExchange } from './adapter.ts';
-import { CcxtConfigError, resolveCcxtSettings } from './options.ts';
+import { resolveCcxtSettings } from './options.ts';
 
+export { AdapterConfigError } from '../adapter-options.ts';
 export { CcxtExchange } from './adapter.ts';
-export { CcxtConfigError, CcxtOptionsSchema } from './options.ts';
+export { CcxtOptionsSchema } from './options.ts';
 
 /**
  * The registry's factory: options override env (WEAVER_CCXT_*) and secrets (ccxt-api-key,
@@ -13,7 +15,7 @@ export const createCcxtExchange: ExchangeFactory = async (options) => {
   const s = resolveCcxtSettings(options);
   const ccxt = (await import('ccxt')).default as unknown as Record<string, unknown> & { exchanges: string[] };
   if (!ccxt.exchanges.includes(s.exchangeId)) {
-    throw new CcxtConfigError(`ccxt has no exchange "${s.exchangeId}" (WEAVER_CCXT_EXCHANGE)`);
+    throw new AdapterConfigError(`ccxt has no exchange "${s.exchangeId}" (WEAVER_CCXT_EXCHANGE)`);
   }
   const Venue = ccxt[s.exchangeId] as new (config: Record<string, unknown>) => import('ccxt').Exchange;
   const ex = new Venue({
@@ -37,7 +39,7 @@ export const createCcxtExchange: ExchangeFactory = async (options) => {
     try {
       ex.setSandboxMode(true);
     } catch {
-      throw new CcxtConfigError(
+      throw new AdapterConfigError(
         `${s.exchangeId} has no testnet in ccxt: trading it needs WEAVER_LIVE_TRADING=true and WEAVER_CCXT_ACCOUNT_ID`,
       );
     }

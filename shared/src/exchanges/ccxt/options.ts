@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import { env, Secret, secrets } from '../../config/index.ts';
-
-const secretLike = z.union([
-  z.instanceof(Secret),
-  z
-    .string()
-    .min(1)
-    .transform((s) => new Secret(s)),
-]);
+import { env, secrets } from '../../config/index.ts';
+import { parseAdapterOptions, RetryOptions, SecretInput } from '../adapter-options.ts';
 
 /** Options of the CCXT adapter; anything left out comes from the environment and the secrets. */
 export const CcxtOptionsSchema = z.object({
@@ -18,8 +11,8 @@ export const CcxtOptionsSchema = z.object({
     .string()
     .regex(/^[a-z0-9]+$/)
     .optional(),
-  apiKey: secretLike.optional(),
-  secret: secretLike.optional(),
+  apiKey: SecretInput.optional(),
+  secret: SecretInput.optional(),
   /** The venue's testnet (default unless WEAVER_LIVE_TRADING=true). */
   sandbox: z.boolean().optional(),
   /** `urls.api` entries to override (WEAVER_CCXT_URLS): a proxy, or a test server. */
@@ -39,13 +32,7 @@ export const CcxtOptionsSchema = z.object({
   clockSkewMs: z.number().int().min(0).max(10_000).default(1_000),
   /** Minimum milliseconds between requests (CCXT's throttle); default the exchange's own. */
   rateLimitMs: z.number().int().min(0).optional(),
-  retry: z
-    .object({
-      maxRetries: z.number().int().min(0).max(20).default(5),
-      initialDelayMs: z.number().int().min(0).default(250),
-      maxDelayMs: z.number().int().min(0).default(8_000),
-    })
-    .default({ maxRetries: 5, initialDelayMs: 250, maxDelayMs: 8_000 }),
+  retry: RetryOptions,
 });
 
 export interface CcxtSettings extends Omit<z.output<typeof CcxtOptionsSchema>, 'exchangeId' | 'sandbox'> {
@@ -53,20 +40,8 @@ export interface CcxtSettings extends Omit<z.output<typeof CcxtOptionsSchema>, '
   sandbox: boolean;
 }
 
-export class CcxtConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CcxtConfigError';
-  }
-}
-
 export function resolveCcxtSettings(input: Record<string, unknown>): CcxtSettings {
-  const parsed = CcxtOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new CcxtConfigError(`ccxt option ${first.path.join('.') || '(options)'}: ${first.message}`);
-  }
-  const o = parsed.data;
+  const o = parseAdapterOptions('ccxt', CcxtOptionsSchema, input);
   const e = env();
   const s = secrets();
   return {

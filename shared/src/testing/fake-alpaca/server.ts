@@ -100,6 +100,18 @@ export class FakeAlpaca extends FakeVenue<Auth> {
     return f;
   }
 
+  /** The variables that make Weaver trade on this fake (keys from env, not mounted secrets). */
+  env(): Record<string, string> {
+    return {
+      WEAVER_EXCHANGE: 'alpaca',
+      APCA_API_KEY_ID: this.keyId,
+      APCA_API_SECRET_KEY: this.secretKey,
+      WEAVER_ALPACA_TRADING_URL: this.url,
+      WEAVER_ALPACA_DATA_URL: this.url,
+      WEAVER_SECRETS_DIR: '/nonexistent',
+    };
+  }
+
   // ---- controls -----------------------------------------------------------------------------------
 
   get now(): number {

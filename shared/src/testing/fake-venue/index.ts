@@ -12,6 +12,22 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resetEnv } from '../../config/index.ts';
+
+/**
+ * Sets environment variables for a test (and re-reads the configuration); the returned function puts
+ * the environment back exactly as it was.
+ */
+export function overrideEnv(vars: Record<string, string>): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  resetEnv();
+  return () => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    resetEnv();
+  };
+}
 
 export type FaultMode =
   /** Answer `status` without doing anything. */
