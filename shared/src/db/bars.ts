@@ -5,6 +5,32 @@ import type { Bar, Timeframe } from '../schemas/index.ts';
 /** Rows per COPY chunk handed to the socket: large enough to amortise, small enough to stream. */
 const CHUNK = 8192;
 
+const DAY_MS = 86_400_000;
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/**
+ * `new Date(t).toISOString()` for ascending series, several times faster: the date part is formatted
+ * once per UTC day and the time of day from lookup tables. On a 2-core server the client's line
+ * building competes with PostgreSQL for CPU, so this is a large share of bulk-ingest speed.
+ */
+export function isoFormatter(): (t: number) => string {
+  let dayStart = Number.NaN;
+  let dayPrefix = '';
+  return (t) => {
+    let ms = t - dayStart;
+    if (!(ms >= 0 && ms < DAY_MS)) {
+      // Outside integer ms in years 0000-9999 the general formatter is exact; use it.
+      if (!Number.isInteger(t) || t < -62_167_219_200_000 || t > 253_402_300_799_999)
+        return new Date(t).toISOString();
+      dayStart = Math.floor(t / DAY_MS) * DAY_MS;
+      dayPrefix = new Date(dayStart).toISOString().slice(0, 11);
+      ms = t - dayStart;
+    }
+    return `${dayPrefix}${PAD2[(ms / 3_600_000) | 0]}:${PAD2[((ms / 60_000) | 0) % 60]}:${PAD2[((ms / 1000) | 0) % 60]}.${PAD3[ms % 1000]}Z`;
+  };
+}
+
 function* copyLines(bars: readonly Bar[] | BarSeries): Generator<string> {
   let buf = '';
   let n = 0;
@@ -20,8 +46,9 @@ function* copyLines(bars: readonly Bar[] | BarSeries): Generator<string> {
   } else {
     const s = bars as BarSeries;
     const head = `${s.symbol}\t${s.timeframe}\t`;
+    const iso = isoFormatter();
     for (let i = 0; i < s.length; i++) {
-      buf += `${head}${new Date(s.time[i]).toISOString()}\t${s.open[i]}\t${s.high[i]}\t${s.low[i]}\t${s.close[i]}\t${s.volume[i]}\n`;
+      buf += `${head}${iso(s.time[i])}\t${s.open[i]}\t${s.high[i]}\t${s.low[i]}\t${s.close[i]}\t${s.volume[i]}\n`;
       if (++n === CHUNK) {
         yield buf;
         buf = '';
@@ -54,7 +81,9 @@ async function copyInto(sql: Sql, table: string, bars: readonly Bar[] | BarSerie
 }
 
 /** The (symbol, timeframe) ranges a batch covers, epoch ms. */
-function rangesOf(bars: readonly Bar[] | BarSeries): { symbol: string; timeframe: string; from: number; to: number }[] {
+function rangesOf(
+  bars: readonly Bar[] | BarSeries,
+): { symbol: string; timeframe: string; from: number; to: number }[] {
   if (!Array.isArray(bars)) {
     const s = bars as BarSeries;
     let from = Number.POSITIVE_INFINITY;
