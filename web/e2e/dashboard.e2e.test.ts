@@ -4,7 +4,7 @@
  * axe-core and for keyboard reachability, and photographed at laptop and phone width into
  * test-results/screenshots/.
  */
-import type { HaltStatus, PositionView, StrategyList } from '@weaver/shared/schemas';
+import type { BacktestSummary, HaltStatus, PositionView, StrategyList } from '@weaver/shared/schemas';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -28,6 +28,8 @@ interface TracePayload {
 }
 
 let product: Product;
+/** Backtests the flow test created, for the detail and comparison pages' checks. */
+const backtestIds: number[] = [];
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const pages: Partial<Record<ViewportName, { page: Page; errors: string[] }>> = {};
@@ -154,6 +156,68 @@ describe('the dashboard against npm start', () => {
       .toBe(true);
   }, 60_000);
 
+  it('runs a backtest from the form and opens its charts', async () => {
+    const { page } = await open('laptop');
+    await go(page, 'backtests');
+    await page.getByLabel('Strategy', { exact: true }).selectOption('sma-crossover');
+    await page.getByLabel('Timeframe').selectOption('1Min');
+    await page.getByLabel('Symbols').fill('ACME, GLOBEX');
+    await page.getByLabel('fast').fill('4');
+    await page.getByLabel('slow').fill('12');
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    await page.waitForURL(/#\/backtests\/\d+$/);
+    const id = Number(/(\d+)$/.exec(page.url())?.[1]);
+    backtestIds.push(id);
+    // Progress is live; the page turns into the results when the run completes.
+    await page.getByText('completed', { exact: true }).waitFor({ timeout: 90_000 });
+    const detail = await product.api<BacktestSummary>(`/api/backtests/${id}`);
+    expect(detail.status).toBe('completed');
+    expect(detail.params).toEqual({ fast: 4, slow: 12 });
+    expect(detail.symbols).toEqual(['ACME', 'GLOBEX']);
+    await settled(page);
+    for (const chart of ['Equity curve against buy and hold', 'Drawdown from the running peak']) {
+      await page.getByRole('img', { name: chart }).locator('canvas').first().waitFor();
+    }
+    const price = page.getByRole('img', {
+      name: /^ACME 1Min price with the backtest's \d+ entries and exits$/,
+    });
+    await price.locator('canvas').first().waitFor();
+    const marked = Number(/(\d+) entries/.exec((await price.getAttribute('aria-label')) ?? '')?.[1]);
+    expect(marked).toBeGreaterThan(0);
+    expect(await page.locator('.metric-cards .stat').count()).toBeGreaterThan(10);
+    await screenshot(page, 'laptop', 'backtest-flow');
+
+    // A second run with other parameters, then the two side by side.
+    const other = await product.api<BacktestSummary>('/api/backtests', {
+      method: 'POST',
+      body: {
+        strategy: 'sma-crossover',
+        params: { fast: 8, slow: 24 },
+        symbols: ['ACME', 'GLOBEX'],
+        timeframe: '1Min',
+      },
+    });
+    backtestIds.push(other.id);
+    await expect
+      .poll(async () => (await product.api<BacktestSummary>(`/api/backtests/${other.id}`)).status, {
+        timeout: 90_000,
+      })
+      .toBe('completed');
+    await go(page, 'backtests');
+    await page.getByLabel(`Compare backtest ${id}`).check();
+    await page.getByLabel(`Compare backtest ${other.id}`).check();
+    await page.getByRole('button', { name: 'Compare (2)' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Compare backtests' }).waitFor();
+    await page
+      .getByRole('img', { name: 'Return of each compared backtest over time' })
+      .locator('canvas')
+      .first()
+      .waitFor();
+    const header = await page.getByRole('table').locator('thead').textContent();
+    expect(header).toContain(`#${id}`);
+    expect(header).toContain(`#${other.id}`);
+  }, 240_000);
+
   it('halts trading with the kill switch after confirming, and releases it', async () => {
     const { page } = await open('laptop');
     await go(page, 'system');
@@ -190,9 +254,14 @@ describe('the dashboard against npm start', () => {
     { name: 'orders', hash: 'orders', heading: 'Orders & trades' },
     { name: 'trades', hash: 'orders?tab=trades', heading: 'Orders & trades' },
     { name: 'signals', hash: 'orders?tab=signals', heading: 'Orders & trades' },
+    { name: 'backtests', hash: 'backtests', heading: 'Backtests' },
+    { name: 'backtest', hash: 'backtests/FIRST', heading: 'Backtest #FIRST' },
+    { name: 'backtest-compare', hash: 'backtests/compare?ids=FIRST,SECOND', heading: 'Compare backtests' },
     { name: 'market', hash: 'market', heading: 'Market' },
     { name: 'system', hash: 'system', heading: 'System' },
   ];
+  const fill = (t: string) =>
+    t.replace(/FIRST/g, String(backtestIds[0])).replace(/SECOND/g, String(backtestIds[1]));
 
   for (const viewport of ['laptop', 'phone'] as const) {
     it(`every page at ${viewport} width: no axe violations, keyboard reachable, photographed`, async () => {
@@ -207,8 +276,8 @@ describe('the dashboard against npm start', () => {
       errors.length = 0;
       const problems: string[] = [];
       for (const p of PAGES) {
-        await go(page, p.hash);
-        await page.getByRole('heading', { level: 1, name: p.heading }).waitFor();
+        await go(page, fill(p.hash));
+        await page.getByRole('heading', { level: 1, name: fill(p.heading) }).waitFor();
         if (p.name === 'market') await page.locator('.chart canvas').first().waitFor();
         await screenshot(page, viewport, p.name);
         for (const v of await axeViolations(page)) problems.push(`${p.name}: ${v}`);

@@ -151,7 +151,7 @@ export function BacktestForm() {
       const grid: Record<string, ParamValues> = {};
       const errors: Record<string, string> = {};
       for (const [name, text] of Object.entries(draft)) {
-        const parsed = parseSweepValues(text);
+        const parsed = parseSweepValues(text, schema.properties?.[name]);
         if (parsed.error) errors[name] = parsed.error;
         else if (parsed.values) grid[name] = parsed.values;
       }
