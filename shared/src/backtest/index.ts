@@ -9,6 +9,7 @@ export * from './data.ts';
 export * from './dispatch.ts';
 export * from './engine.ts';
 export * from './metrics.ts';
+export * from './parity.ts';
 export * from './pool.ts';
 export * from './run.ts';
 export * from './service.ts';
