@@ -33,6 +33,8 @@ const dollars = new Intl.NumberFormat('en-US', {
   currency: 'USD',
   maximumFractionDigits: 2,
 });
+// Two decimals: drawdowns of a fraction of a percent would otherwise print the same tick label twice.
+const percent = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 2 });
 
 export interface TimeChartProps {
   /** What the chart shows, for screen readers (the canvas itself says nothing). */
@@ -113,7 +115,7 @@ export default function TimeChart({
     }
     for (const l of lines) {
       const priceFormat = l.percent
-        ? { type: 'custom' as const, formatter: (v: number) => `${(v * 100).toFixed(1)}%`, minMove: 0.0001 }
+        ? { type: 'custom' as const, formatter: (v: number) => percent.format(v), minMove: 0.00001 }
         : l.money
           ? { type: 'custom' as const, formatter: (v: number) => dollars.format(v), minMove: 0.01 }
           : undefined;

@@ -28,7 +28,7 @@ const ROWS: Array<{
   { key: 'sortino', label: 'Sortino', fmt: num, better: 'high' },
   { key: 'calmar', label: 'Calmar', fmt: num, better: 'high' },
   { key: 'maxDrawdown', label: 'Max drawdown', fmt: (v) => pct(-Math.abs(v)), better: 'low' },
-  { key: 'annualVolatility', label: 'Volatility (annual)', fmt: pct, better: 'low' },
+  { key: 'annualVolatility', label: 'Volatility (annual)', fmt: rate, better: 'low' },
   { key: 'trades', label: 'Trades', fmt: num, better: 'none' },
   { key: 'winRate', label: 'Win rate', fmt: rate, better: 'high' },
   { key: 'profitFactor', label: 'Profit factor', fmt: num, better: 'high' },
@@ -76,7 +76,7 @@ export default function BacktestComparePage({ ids }: { ids: string }) {
         title: `#${item.id}`,
         color,
         percent: true,
-        data: s.drawdown.map((v, j) => ({ time: t[j], value: -Math.abs(v) })),
+        data: s.drawdown.map((v, j) => ({ time: t[j], value: -Math.abs(v) || 0 })),
       });
     }
     return { equity, drawdown };

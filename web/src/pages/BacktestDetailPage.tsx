@@ -115,18 +115,26 @@ export function curveLines(series: BacktestSeries): { equity: LineSpec[]; drawdo
         color: '#f87171',
         area: true,
         percent: true,
-        data: series.drawdown.map((v, i) => ({ time: t[i], value: -Math.abs(v) })),
+        data: series.drawdown.map((v, i) => ({ time: t[i], value: -Math.abs(v) || 0 })),
       },
     ],
   };
 }
 
-/** Entries and exits as chart markers: a long opens with a buy and closes with a sell, a short the reverse. */
+/**
+ * Entries and exits as chart markers: a long opens with a buy and closes with a sell, a short the reverse.
+ * Trade numbers label the entries while they fit; beyond that the arrows say enough.
+ */
 function tradeMarks(trades: BacktestTrade[], symbol: string): TradeMark[] {
   const marks: TradeMark[] = [];
-  for (const t of trades) {
-    if (t.symbol !== symbol) continue;
-    marks.push({ time: toSeconds(t.entryTime), side: t.side === 'long' ? 'buy' : 'sell', text: `#${t.seq}` });
+  const mine = trades.filter((t) => t.symbol === symbol);
+  const labelled = mine.length <= 25;
+  for (const t of mine) {
+    marks.push({
+      time: toSeconds(t.entryTime),
+      side: t.side === 'long' ? 'buy' : 'sell',
+      text: labelled ? `#${t.seq}` : undefined,
+    });
     if (t.exitTime) marks.push({ time: toSeconds(t.exitTime), side: t.side === 'long' ? 'sell' : 'buy' });
   }
   return marks;
