@@ -16,6 +16,7 @@
  * A fill is never at a price the bar did not trade: slippage is clamped to the bar's low..high.
  */
 import type { BarSeries } from '../bars/index.ts';
+import { orderHintProblem, type StrategyFault } from '../strategies/guard.ts';
 import { type Decision, MutableBarView, type OrderHint, type StrategyInstance } from '../strategies/types.ts';
 import type {
   DecisionRecord,
@@ -26,6 +27,9 @@ import type {
   OrderCounts,
   TradeRecord,
 } from './types.ts';
+
+/** What a strategy that failed answers for the rest of the run. */
+const DISABLED: StrategyInstance = { next: () => 0 };
 
 const MARKET = 0;
 const LIMIT = 1;
@@ -180,13 +184,17 @@ class Simulation {
   benchmark: Float64Array = new Float64Array(0);
   exposed: Uint8Array = new Uint8Array(0);
 
+  strategyName = 'strategy';
+  onFault: ((fault: StrategyFault) => void) | undefined;
+
   attach(series: readonly BarSeries[], instances: readonly StrategyInstance[]): void {
     this.O = series.map((s) => s.open);
     this.H = series.map((s) => s.high);
     this.L = series.map((s) => s.low);
     this.C = series.map((s) => s.close);
     this.V = series.map((s) => s.volume);
-    this.instances = instances;
+    // A copy: a failing strategy is swapped for DISABLED without touching the caller's array.
+    this.instances = [...instances];
     this.hints = instances.map((i) => typeof i.order === 'function');
     this.started = new Uint8Array(this.n);
     this.invFirst = new Float64Array(this.n);
@@ -231,8 +239,51 @@ class Simulation {
     view.close = c;
     view.volume = this.V[s][i];
     const inst = this.instances[s];
-    const d = inst.next(view);
-    if (d !== 0 && trading) this.decide(s, d, i, k, this.hints[s] ? (inst.order?.() ?? null) : null);
+    // The guard lives here rather than in a wrapper object: one call less per bar. A throw or a
+    // malformed decision disables the symbol's strategy for the rest of the run (see fail).
+    let d: Decision;
+    try {
+      d = inst.next(view);
+    } catch (err) {
+      this.fail(s, `threw: ${err instanceof Error ? err.message : String(err)}`, k);
+      return;
+    }
+    if (d === 0) return;
+    if (d !== 1 && d !== -1) {
+      this.fail(s, `returned ${JSON.stringify(d) ?? String(d)}; a decision is -1, 0 or 1`, k);
+      return;
+    }
+    if (trading) this.decide(s, d, i, k, this.hints[s] ? this.hintOf(s, k) : null);
+  }
+
+  /** The strategy's order hint for the decision it just took; a bad one disables it (null = market). */
+  private hintOf(s: number, k: number): Readonly<OrderHint> | null {
+    let h: unknown;
+    try {
+      h = this.instances[s].order?.();
+    } catch (err) {
+      this.fail(s, `order() threw: ${err instanceof Error ? err.message : String(err)}`, k);
+      return null;
+    }
+    const problem = orderHintProblem(h);
+    if (problem) {
+      this.fail(s, problem, k);
+      return null;
+    }
+    return (h as OrderHint | null | undefined) ?? null;
+  }
+
+  /** Reports a failing strategy (name, symbol, bar, reason) and answers HOLD for it from now on. */
+  private fail(s: number, reason: string, k: number): void {
+    const mutable = this.instances as StrategyInstance[];
+    mutable[s] = DISABLED;
+    this.hints[s] = false;
+    this.onFault?.({
+      strategy: this.strategyName,
+      symbol: this.symbols[s],
+      barTime: this.timeline[k],
+      reason,
+    });
   }
 
   /** The loop for one symbol: its bars are the timeline. */
@@ -728,17 +779,25 @@ function lowerBound(times: Float64Array, t: number): number {
 
 /**
  * Runs one backtest: `instances[k]` trades `series[k]` (all of one timeframe) in one portfolio.
- * The instances should be fresh (created for this run) and are fed every bar, warm-up included.
+ * The instances should be fresh (created for this run) and are fed every bar, warm-up included. A
+ * strategy that throws, decides something other than -1, 0 or 1, or gives a malformed order hint is
+ * disabled on that symbol for the rest of the run (answers HOLD) and reported through
+ * `guard.onFault` when given; the other symbols trade on.
  */
 export function runEngine(
   series: readonly BarSeries[],
   instances: readonly StrategyInstance[],
   cfg: EngineConfig,
+  guard: { strategy: string; onFault: (fault: StrategyFault) => void } | null = null,
 ): EngineResult {
   if (series.length === 0) throw new RangeError('a backtest needs at least one series');
   if (instances.length !== series.length) throw new RangeError('one strategy instance per series');
   const sim = new Simulation(series, cfg);
   sim.attach(series, instances);
+  if (guard) {
+    sim.strategyName = guard.strategy;
+    sim.onFault = guard.onFault;
+  }
   const n = series.length;
   const timeline = mergeTimelines(series);
   const m = timeline.length;

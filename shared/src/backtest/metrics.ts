@@ -73,9 +73,12 @@ export function drawdowns(
   times: Float64Array,
   equity: Float64Array,
   start: number,
+  /** Only these points of the series (ascending indexes): a sweep run keeps a thinned curve. */
+  keep: Int32Array | null = null,
 ): { series: Float64Array; info: DrawdownInfo } {
   const n = equity.length;
-  const series = new Float64Array(n);
+  const series = new Float64Array(keep ? keep.length : n);
+  let kept = 0;
   let peak = start;
   let peakTime = n > 0 ? times[0] : 0;
   let worst = 0;
@@ -97,7 +100,8 @@ export function drawdowns(
       peakTime = times[j];
     } else if (Number.isNaN(underSince)) underSince = peakTime;
     const dd = peak > 0 ? e / peak - 1 : 0;
-    series[j] = dd;
+    if (!keep) series[j] = dd;
+    else if (kept < keep.length && keep[kept] === j) series[kept++] = dd;
     if (dd < worst) {
       worst = dd;
       worstAmount = peak - e;
@@ -287,11 +291,18 @@ export function computeMetrics(
   const P = opts.periodsPerYear;
   const n = equity.length;
   const rfp = (1 + opts.riskFreeRate) ** (1 / P) - 1;
-  // First pass: the returns (kept, so the second pass divides nothing), their sums, and the levels.
-  const ret = new Float64Array(n);
-  const bret = new Float64Array(n);
-  let sum = 0;
-  let sumB = 0;
+  // One pass, no arrays: the moments of the returns (Welford/Terriberry's online updates, stable where
+  // Σx² − n·mean² would cancel), the co-moment with the benchmark, the active returns, the downside.
+  let mean = 0;
+  let m2 = 0;
+  let m3 = 0;
+  let m4 = 0;
+  let meanB = 0;
+  let varB = 0;
+  let cov = 0;
+  let meanA = 0;
+  let varA = 0;
+  let down = 0;
   let minE = r.startEquity;
   let maxE = r.startEquity;
   let exposedBars = 0;
@@ -300,49 +311,36 @@ export function computeMetrics(
   let prevB = 1;
   for (let j = 0; j < n; j++) {
     const e = equity[j];
-    const b = benchmark[j];
+    const bj = benchmark[j];
     const x = e / prev - 1;
-    const y = b / prevB - 1;
-    ret[j] = x;
-    bret[j] = y;
-    sum += x;
-    sumB += y;
+    const b = bj / prevB - 1;
+    prev = e;
+    prevB = bj;
+    const k = j + 1;
+    const delta = x - mean;
+    const dn = delta / k;
+    const dn2 = dn * dn;
+    const term = delta * dn * j;
+    mean += dn;
+    m4 += term * dn2 * (k * k - 3 * k + 3) + 6 * dn2 * m2 - 4 * dn * m3;
+    m3 += term * dn * (k - 2) - 3 * dn * m2;
+    m2 += term;
+    const db = b - meanB;
+    meanB += db / k;
+    varB += db * (b - meanB);
+    cov += delta * (b - meanB);
+    const a = x - b;
+    const da = a - meanA;
+    meanA += da / k;
+    varA += da * (a - meanA);
+    const ex = x - rfp;
+    if (ex < 0) down += ex * ex;
     if (e < minE) minE = e;
     if (e > maxE) maxE = e;
     meanEquity += e;
     exposedBars += r.exposed[j];
-    prev = e;
-    prevB = b;
   }
   meanEquity /= n;
-  const mean = sum / n;
-  const meanB = sumB / n;
-  // Second pass: central moments, the downside, and the co-moments with the benchmark.
-  let m2 = 0;
-  let m3 = 0;
-  let m4 = 0;
-  let down = 0;
-  let varB = 0;
-  let cov = 0;
-  let sumA = 0;
-  let sumA2 = 0;
-  for (let j = 0; j < n; j++) {
-    const x = ret[j];
-    const b = bret[j];
-    const d = x - mean;
-    const d2 = d * d;
-    m2 += d2;
-    m3 += d2 * d;
-    m4 += d2 * d2;
-    const ex = x - rfp;
-    if (ex < 0) down += ex * ex;
-    const db = b - meanB;
-    varB += db * db;
-    cov += d * db;
-    const a = x - b;
-    sumA += a;
-    sumA2 += a * a;
-  }
   const sd = n > 1 ? Math.sqrt(m2 / (n - 1)) : Number.NaN;
   const popSd = Math.sqrt(m2 / n);
   const skew = m3 / n / popSd ** 3;
@@ -350,8 +348,7 @@ export function computeMetrics(
   const srPeriod = (mean - rfp) / sd;
   const downside = Math.sqrt(down / n);
   const beta = varB > 0 ? cov / varB : Number.NaN;
-  const meanA = sumA / n;
-  const sdA = n > 1 ? Math.sqrt(Math.max(sumA2 - n * meanA * meanA, 0) / (n - 1)) : Number.NaN;
+  const sdA = n > 1 ? Math.sqrt(Math.max(varA, 0) / (n - 1)) : Number.NaN;
   const years = n / P;
   const growth = r.endEquity / r.startEquity;
   const cagr = n > 0 ? (growth > 0 ? growth ** (1 / years) - 1 : -1) : Number.NaN;

@@ -11,7 +11,7 @@ import type {
   BacktestTrade,
   SimulationSettings as SimulationSettingsSchema,
 } from '../schemas/backtest.ts';
-import { createGuardedInstance, type PreparedStrategy, type StrategyFault } from '../strategies/index.ts';
+import type { PreparedStrategy, StrategyFault, StrategyInstance } from '../strategies/index.ts';
 import { isoTime, periodsPerYear, type TradingCalendar } from './calendar.ts';
 import { runEngine } from './engine.ts';
 import { computeMetrics, drawdowns, periodicReturns } from './metrics.ts';
@@ -136,11 +136,25 @@ export function runBacktest(
   const to = settings.to ? Date.parse(settings.to) : Number.POSITIVE_INFINITY;
   const from = settings.from ? Date.parse(settings.from) : Number.NEGATIVE_INFINITY;
   const cut = series.map((s) => trimWarmup(sliceTo(s, to), from, prepared.warmup));
-  const instances = cut.map((s) => createGuardedInstance(prepared, (f) => faults.push(f), s.symbol));
+  const onFault = (f: StrategyFault) => faults.push(f);
+  const instances = cut.map((s): StrategyInstance => {
+    try {
+      return prepared.module.create(prepared.params);
+    } catch (err) {
+      onFault({
+        strategy: prepared.module.name,
+        symbol: s.symbol,
+        reason: `create() threw: ${err instanceof Error ? err.message : String(err)}`,
+      });
+      return { next: () => 0 };
+    }
+  });
   const cfg = engineConfigOf(settings, prepared.exits);
-  const r = runEngine(cut, instances, cfg);
+  const r = runEngine(cut, instances, cfg, { strategy: prepared.module.name, onFault });
   const symbols = cut.map((s) => s.symbol);
-  const drawdown = drawdowns(r.times, r.equity, r.startEquity);
+  const full = options.detail !== 'summary';
+  const pick = full ? null : thinned(r.times.length);
+  const drawdown = drawdowns(r.times, r.equity, r.startEquity, pick);
   const metrics = computeMetrics(
     r,
     {
@@ -149,9 +163,6 @@ export function runBacktest(
     },
     drawdown.info,
   );
-  const dd = drawdown.series;
-  const full = options.detail !== 'summary';
-  const pick = full ? null : thinned(r.times.length);
   const arr = (a: Float64Array): number[] => (pick ? Array.from(pick, (i) => a[i]) : Array.from(a));
   const iso = isoTime;
   return {
@@ -175,7 +186,7 @@ export function runBacktest(
     series: {
       times: arr(r.times),
       equity: arr(r.equity),
-      drawdown: arr(dd),
+      drawdown: Array.from(drawdown.series),
       benchmark: arr(r.benchmark),
       returns: full
         ? periodicReturns(r.times, r.equity, r.startEquity)

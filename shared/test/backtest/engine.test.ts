@@ -323,6 +323,34 @@ describe('one portfolio across symbols', () => {
     expect(r.equity[5]).toBe(1100);
     expect(Array.from(r.exposed)).toEqual([0, 1, 1, 1, 1, 1]);
   });
+  it('the engine guards raw instances: a throw or a malformed decision disables that symbol only', () => {
+    const faults: string[] = [];
+    let n = 0;
+    const throwsOnThird = {
+      next: () =>
+        ++n === 3
+          ? (() => {
+              throw new Error('bad');
+            })()
+          : 0,
+    } as unknown as Script;
+    const malformed = { next: () => 7 } as unknown as Script;
+    const r = runEngine(
+      [bars('A', flat(5)), bars('B', flat(5)), bars('C', flat(5))],
+      [throwsOnThird, malformed, new Script({ 0: 1 })],
+      { ...DEFAULT_ENGINE_CONFIG },
+      {
+        strategy: 'mine',
+        onFault: (f) => faults.push(`${f.strategy} ${f.symbol} ${f.barTime}: ${f.reason}`),
+      },
+    );
+    expect(faults).toEqual([
+      `mine B ${T0}: returned 7; a decision is -1, 0 or 1`,
+      `mine A ${T0 + 2 * DAY}: threw: bad`,
+    ]);
+    expect(r.fills.map((f) => f.symbol)).toEqual(['C']);
+  });
+
   it('a strategy that fails on one symbol is disabled there while the other symbol trades on', () => {
     const faults: string[] = [];
     const boom = new GuardedInstance(

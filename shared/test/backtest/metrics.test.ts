@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { periodsPerYear } from '../../src/backtest/calendar.ts';
-import { computeMetrics, normalCdf, periodicReturns } from '../../src/backtest/metrics.ts';
+import { computeMetrics, drawdowns, normalCdf, periodicReturns } from '../../src/backtest/metrics.ts';
 import type { EngineResult, TradeRecord } from '../../src/backtest/types.ts';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
@@ -135,6 +135,19 @@ describe('drawdown', () => {
     // The −5% from 01-08 never recovers: 24 days to the end, the longest stretch under water.
     expect(m.longestDrawdownMs).toBe(24 * 86_400_000);
     expect(m.calmar).toBeCloseTo((1.138005 ** (252 / 5) - 1) / 0.1, 4);
+    const full = drawdowns(times, equity, 100).series;
+    expect(Array.from(full)).toEqual([
+      0,
+      expect.closeTo(-0.1, 12),
+      expect.closeTo(-0.01, 12),
+      0,
+      expect.closeTo(-0.05, 12),
+    ]);
+    // A thinned curve is the full one at the kept points.
+    expect(Array.from(drawdowns(times, equity, 100, Int32Array.from([1, 4])).series)).toEqual([
+      full[1],
+      full[4],
+    ]);
     expect(m.minEquity).toBe(99);
     expect(m.maxEquity).toBe(119.79);
   });
