@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import type { BenchContext, Benchmark } from '../commands/bench.ts';
 
 interface ManifestChunk {
   file: string;
@@ -51,15 +52,9 @@ function build(log: (line: string) => void): void {
   if (r.status !== 0) throw new Error(`web build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-export default {
+const web: Benchmark = {
   name: 'web',
-  async run({
-    quick,
-    log,
-  }: {
-    quick: boolean;
-    log: (line: string) => void;
-  }): Promise<Record<string, number>> {
+  async run({ quick, log }: BenchContext): Promise<Record<string, number>> {
     // --quick reuses an existing build; a full run always measures the current sources.
     if (!quick || !existsSync(manifestPath)) build(log);
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
@@ -69,3 +64,5 @@ export default {
     return { web_first_load_js_gzip_kb: Math.round(kb * 10) / 10 };
   },
 };
+
+export default web;
