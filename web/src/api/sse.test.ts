@@ -120,4 +120,17 @@ describe('openSse against a real HTTP server', () => {
     // 500 ms then 1 s: the second wait is the longer one.
     expect(times[2] - times[1]).toBeGreaterThan(times[1] - times[0]);
   });
+
+  it('does not spin when a hop keeps ending the stream empty at once', async () => {
+    let requests = 0;
+    const url = await serve(() => {
+      requests++;
+      return '';
+    });
+    stop = openSse({ url, headers: () => ({}), onStatus: () => {}, onMessage: () => {} });
+    await new Promise((r) => setTimeout(r, 1500));
+    // One at once, then one a second: a busy loop would have made hundreds.
+    expect(requests).toBeGreaterThanOrEqual(2);
+    expect(requests).toBeLessThanOrEqual(3);
+  });
 });

@@ -93,6 +93,8 @@ export function openSse(opts: SseOptions): () => void {
       }
       failures = 0;
       opts.onStatus('open');
+      const openedAt = Date.now();
+      let received = 0;
       const parser = new SseParser();
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
@@ -100,10 +102,13 @@ export function openSse(opts: SseOptions): () => void {
         if (done) break;
         for (const msg of parser.push(value)) {
           if (msg.id !== null) lastId = msg.id;
+          received++;
           opts.onMessage(msg);
         }
       }
-      timer = setTimeout(connect, 0);
+      // A bounded stream that carried something is reopened at once; one that ended empty and quickly
+      // (a proxy cutting it) waits a second, so a misbehaving hop cannot turn this into a busy loop.
+      timer = setTimeout(connect, received === 0 && Date.now() - openedAt < 1000 ? 1000 : 0);
     } catch (err) {
       if (stopped) return;
       failures++;
