@@ -1,14 +1,33 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { AuditPage, HaltResult, HaltStatus, RunPage, SystemStatus } from '@weaver/shared/schemas';
+import {
+  AuditPage,
+  HaltResult,
+  HaltStatus,
+  RiskLimitsView,
+  RunPage,
+  SystemStatus,
+} from '@weaver/shared/schemas';
 import { describe, expect, it } from 'vitest';
-import { FakeApi } from '../test/fakeApi.ts';
+import { apiError, FakeApi } from '../test/fakeApi.ts';
 import { globalHalt, noHalt, systemStatus } from '../test/fixtures.ts';
 import { axeViolations, renderWithSwr } from '../test/render.tsx';
 import SystemPage from './SystemPage.tsx';
 
 function gateway() {
   let halt: HaltStatus = noHalt;
+  let limits: RiskLimitsView['limits'] = { maxOpenOrders: 10 };
   return new FakeApi()
+    .on('GET', '/api/risk-limits', RiskLimitsView, () => ({ limits, problem: null }))
+    .on('PUT', '/api/risk-limits', RiskLimitsView, (req) => {
+      const body = req.body as Record<string, unknown>;
+      if (body.dailyLossLimit === '-5') {
+        return apiError(400, 'invalid_input', 'invalid input: dailyLossLimit', {
+          dailyLossLimit: 'must be greater than 0',
+        });
+      }
+      limits = body as RiskLimitsView['limits'];
+      return { limits, problem: null };
+    })
     .on('GET', '/api/system', SystemStatus, () => systemStatus(halt))
     .on('GET', '/api/kill-switch', HaltStatus, () => halt)
     .on('POST', '/api/kill-switch', HaltResult, (req) => {
@@ -117,5 +136,32 @@ describe('System', () => {
     expect(await screen.findByText('Trading resumed.')).toBeTruthy();
     expect(api.callsTo('DELETE', '/api/kill-switch')).toHaveLength(1);
     expect(await screen.findByRole('button', { name: 'Halt trading' })).toBeTruthy();
+  });
+
+  it('edits the risk limits, blank meaning no limit, with errors at their field', async () => {
+    const api = gateway();
+    renderWithSwr(<SystemPage />);
+    const open = (await screen.findByLabelText('Max open orders')) as HTMLInputElement;
+    expect(open.value).toBe('10');
+    fireEvent.change(open, { target: { value: '2.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save limits' }));
+    expect(await screen.findByText('Max open orders must be a whole number')).toBeTruthy();
+    expect(api.callsTo('PUT', '/api/risk-limits')).toHaveLength(0);
+
+    fireEvent.change(open, { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('Daily loss limit ($)'), { target: { value: '-5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save limits' }));
+    expect(await screen.findByText('Daily loss limit ($) must be greater than 0')).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText('Daily loss limit ($)'), { target: { value: '500' } });
+    fireEvent.change(screen.getByLabelText('Max order ($)'), { target: { value: '2500.50' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save limits' }));
+    expect(
+      await screen.findByText('Risk limits saved; the next order is checked against them.'),
+    ).toBeTruthy();
+    expect(api.callsTo('PUT', '/api/risk-limits').at(-1)?.body).toEqual({
+      maxOrderNotional: '2500.50',
+      dailyLossLimit: '500',
+    });
   });
 });

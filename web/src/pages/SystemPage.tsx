@@ -18,6 +18,7 @@ import { ActivityList } from '../components/ActivityList.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { Pager } from '../components/Pager.tsx';
 import { Badge, Panel, Stat } from '../components/Panel.tsx';
+import { RiskLimitsPanel } from '../components/RiskLimitsForm.tsx';
 import { Async, ErrorState, errorMessage, Loading } from '../components/states.tsx';
 import { type Column, Table } from '../components/Table.tsx';
 import { ago, dateTime, duration } from '../lib/format.ts';
@@ -400,6 +401,7 @@ export default function SystemPage() {
   return (
     <div className="stack">
       <KillSwitch />
+      <RiskLimitsPanel />
       <Async data={data} error={error} retry={() => mutate()} loadingLabel="Checking the system…">
         {(s) => (
           <>
