@@ -64,6 +64,12 @@ const start: Command = {
         process.stderr.write(`weaver start: ${e.message}\n`);
         return 1;
       }
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        process.stderr.write(
+          `weaver start: port ${port ?? process.env.PORT ?? 8080} is in use; choose another with --port or PORT\n`,
+        );
+        return 1;
+      }
       logger().fatal({ err: (e as Error).message, stack: (e as Error).stack }, 'start failed');
       return 1;
     }
