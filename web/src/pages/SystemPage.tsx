@@ -225,19 +225,6 @@ const functionColumns: Column<FunctionHealth>[] = [
     cell: (f) => <Badge kind={HEALTH_KIND[f.health]}>{f.health}</Badge>,
   },
   {
-    key: 'trigger',
-    header: 'Trigger',
-    wrap: true,
-    cell: (f) =>
-      f.trigger === 'cron' ? (
-        <code>{f.schedule}</code>
-      ) : f.trigger === 'topic' ? (
-        <span>{f.topics.join(', ')}</span>
-      ) : (
-        'http'
-      ),
-  },
-  {
     key: 'last',
     header: 'Last run',
     sortValue: (f) => f.lastRun?.startedAt ?? null,
@@ -257,6 +244,19 @@ const functionColumns: Column<FunctionHealth>[] = [
     align: 'right',
     sortValue: (f) => f.errors24h,
     cell: (f) => <span className={f.errors24h ? 'neg' : ''}>{f.errors24h}</span>,
+  },
+  {
+    key: 'trigger',
+    header: 'Trigger',
+    wrap: true,
+    cell: (f) =>
+      f.trigger === 'cron' ? (
+        <code>{f.schedule}</code>
+      ) : f.trigger === 'topic' ? (
+        <span>{f.topics.join(', ')}</span>
+      ) : (
+        'http'
+      ),
   },
   {
     key: 'lastError',
