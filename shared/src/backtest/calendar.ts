@@ -35,6 +35,7 @@ export function monthNumber(day: number): number {
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+const TWO = Array.from({ length: 100 }, (_, i) => pad(i));
 
 /**
  * The ISO-8601 instant of epoch ms t, as Date.prototype.toISOString writes it, without a Date: results
@@ -50,8 +51,10 @@ export function isoTime(t: number): string {
   const mi = Math.floor(ms / 60_000);
   ms -= mi * 60_000;
   const sec = Math.floor(ms / 1000);
-  ms -= sec * 1000;
-  return `${pad(c.year, 4)}-${pad(c.month)}-${pad(c.dayOfMonth)}T${pad(h)}:${pad(mi)}:${pad(sec)}.${pad(Math.round(ms), 3)}Z`;
+  ms = Math.round(ms - sec * 1000);
+  const y = c.year < 1000 ? pad(c.year, 4) : String(c.year);
+  const msText = ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms);
+  return `${y}-${TWO[c.month]}-${TWO[c.dayOfMonth]}T${TWO[h]}:${TWO[mi]}:${TWO[sec]}.${msText}Z`;
 }
 export function dayLabel(day: number): string {
   const c = civil(day);

@@ -281,6 +281,103 @@ function tradeStats(closed: readonly TradeRecord[]) {
   };
 }
 
+/*
+ * The statistics of the equity curve, in three small passes without arrays (Welford/Terriberry's online
+ * updates: stable where Σx² − n·mean² would cancel). Small on purpose: with every accumulator in one
+ * loop the compiler boxed a number per point, which cost more than the extra passes.
+ */
+
+/** [mean, M2, M3, M4, downside²] of the returns (the first point's return against `start`). */
+function returnMomentsOf(equity: Float64Array, start: number, rfp: number): Float64Array {
+  const n = equity.length;
+  const out = new Float64Array(5);
+  if (n === 0) return out;
+  const x0 = equity[0] / start - 1;
+  let mean = x0;
+  let m2 = 0;
+  let m3 = 0;
+  let m4 = 0;
+  let down = x0 < rfp ? (x0 - rfp) * (x0 - rfp) : 0;
+  for (let j = 1; j < n; j++) {
+    const x = equity[j] / equity[j - 1] - 1;
+    const k = j + 1;
+    const delta = x - mean;
+    const dn = delta / k;
+    const dn2 = dn * dn;
+    const term = delta * dn * j;
+    mean += dn;
+    m4 += term * dn2 * (k * k - 3 * k + 3) + 6 * dn2 * m2 - 4 * dn * m3;
+    m3 += term * dn * (k - 2) - 3 * dn * m2;
+    m2 += term;
+    const ex = x - rfp;
+    if (ex < 0) down += ex * ex;
+  }
+  out[0] = mean;
+  out[1] = m2;
+  out[2] = m3;
+  out[3] = m4;
+  out[4] = down;
+  return out;
+}
+
+/** [mean(b), M2(b), C(r, b), mean(r − b), M2(r − b)] against the benchmark index. */
+function benchmarkMomentsOf(equity: Float64Array, benchmark: Float64Array, start: number): Float64Array {
+  const n = equity.length;
+  const out = new Float64Array(5);
+  if (n === 0) return out;
+  const x0 = equity[0] / start - 1;
+  const b0 = benchmark[0] - 1;
+  let mean = x0;
+  let meanB = b0;
+  let varB = 0;
+  let cov = 0;
+  let meanA = x0 - b0;
+  let varA = 0;
+  for (let j = 1; j < n; j++) {
+    const x = equity[j] / equity[j - 1] - 1;
+    const b = benchmark[j] / benchmark[j - 1] - 1;
+    const k = j + 1;
+    const delta = x - mean;
+    mean += delta / k;
+    const db = b - meanB;
+    meanB += db / k;
+    varB += db * (b - meanB);
+    cov += delta * (b - meanB);
+    const a = x - b;
+    const da = a - meanA;
+    meanA += da / k;
+    varA += da * (a - meanA);
+  }
+  out[0] = meanB;
+  out[1] = varB;
+  out[2] = cov;
+  out[3] = meanA;
+  out[4] = varA;
+  return out;
+}
+
+/** [min, max, Σ equity, points exposed] (the starting cash counts for min and max). */
+function levelsOf(equity: Float64Array, exposed: Uint8Array, start: number): Float64Array {
+  const n = equity.length;
+  const out = Float64Array.of(start, start, 0, 0);
+  let minE = out[0];
+  let maxE = out[1];
+  let sum = 0;
+  let count = 0;
+  for (let j = 0; j < n; j++) {
+    const e = equity[j];
+    if (e < minE) minE = e;
+    if (e > maxE) maxE = e;
+    sum += e;
+    count += exposed[j];
+  }
+  out[0] = minE;
+  out[1] = maxE;
+  out[2] = sum;
+  out[3] = count;
+  return out;
+}
+
 /** Every metric of one engine result. */
 export function computeMetrics(
   r: EngineResult,
@@ -291,56 +388,10 @@ export function computeMetrics(
   const P = opts.periodsPerYear;
   const n = equity.length;
   const rfp = (1 + opts.riskFreeRate) ** (1 / P) - 1;
-  // One pass, no arrays: the moments of the returns (Welford/Terriberry's online updates, stable where
-  // Σx² − n·mean² would cancel), the co-moment with the benchmark, the active returns, the downside.
-  let mean = 0;
-  let m2 = 0;
-  let m3 = 0;
-  let m4 = 0;
-  let meanB = 0;
-  let varB = 0;
-  let cov = 0;
-  let meanA = 0;
-  let varA = 0;
-  let down = 0;
-  let minE = r.startEquity;
-  let maxE = r.startEquity;
-  let exposedBars = 0;
-  let meanEquity = 0;
-  let prev = r.startEquity;
-  let prevB = 1;
-  for (let j = 0; j < n; j++) {
-    const e = equity[j];
-    const bj = benchmark[j];
-    const x = e / prev - 1;
-    const b = bj / prevB - 1;
-    prev = e;
-    prevB = bj;
-    const k = j + 1;
-    const delta = x - mean;
-    const dn = delta / k;
-    const dn2 = dn * dn;
-    const term = delta * dn * j;
-    mean += dn;
-    m4 += term * dn2 * (k * k - 3 * k + 3) + 6 * dn2 * m2 - 4 * dn * m3;
-    m3 += term * dn * (k - 2) - 3 * dn * m2;
-    m2 += term;
-    const db = b - meanB;
-    meanB += db / k;
-    varB += db * (b - meanB);
-    cov += delta * (b - meanB);
-    const a = x - b;
-    const da = a - meanA;
-    meanA += da / k;
-    varA += da * (a - meanA);
-    const ex = x - rfp;
-    if (ex < 0) down += ex * ex;
-    if (e < minE) minE = e;
-    if (e > maxE) maxE = e;
-    meanEquity += e;
-    exposedBars += r.exposed[j];
-  }
-  meanEquity /= n;
+  const [mean, m2, m3, m4, down] = returnMomentsOf(equity, r.startEquity, rfp);
+  const [meanB, varB, cov, meanA, varA] = benchmarkMomentsOf(equity, benchmark, r.startEquity);
+  const [minE, maxE, sumEquity, exposedBars] = levelsOf(equity, r.exposed, r.startEquity);
+  const meanEquity = sumEquity / n;
   const sd = n > 1 ? Math.sqrt(m2 / (n - 1)) : Number.NaN;
   const popSd = Math.sqrt(m2 / n);
   const skew = m3 / n / popSd ** 3;
