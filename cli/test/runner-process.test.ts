@@ -38,6 +38,8 @@ describe('weaver start from empty, with no environment', () => {
     expect(out).toContain('embedded PostgreSQL');
     expect(out).toContain('in-process');
     expect(out).toMatch(/sim — demo mode/);
+    // every function of stack.yml loaded (a broken handler is listed as UNAVAILABLE with its reason)
+    expect(out).not.toContain('UNAVAILABLE');
     expect(token.length).toBeGreaterThanOrEqual(32);
     // the token appears once: in the banner, never in a log line
     expect(out.split(token).length - 1).toBe(1);
