@@ -35,7 +35,7 @@ async function help(): Promise<void> {
     const c = await load(n);
     if (c) lines.push(`  ${c.name.padEnd(16)} ${c.summary}`);
   }
-  lines.push('', 'weaver help <command> shows a command\'s options.');
+  lines.push('', "weaver help <command> shows a command's options.");
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bus, MemoryBus, makeEnvelope, parseEnvelope, publishEvent, subjectMatches } from '../src/bus/index.ts';
+import {
+  type Bus,
+  MemoryBus,
+  makeEnvelope,
+  parseEnvelope,
+  publishEvent,
+  subjectMatches,
+} from '../src/bus/index.ts';
 import type { EventEnvelope } from '../src/schemas/index.ts';
 import { createTestNatsBus, natsUrl } from '../src/testing/index.ts';
 
@@ -17,12 +24,14 @@ const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
 describe('envelopes', () => {
   it('validate payloads on publish and on receipt, naming the field', () => {
-    expect(() =>
-      makeEnvelope('bars.fetched', { ...payload, count: -1 }, { correlationId: 'c1' }),
-    ).toThrow(/invalid bars.fetched payload/);
-    expect(() => parseEnvelope('{"id":"x","type":"bars.fetched","occurredAt":"2024-01-01T00:00:00Z","correlationId":"c","payload":{}}')).toThrow(
-      /invalid event envelope/,
+    expect(() => makeEnvelope('bars.fetched', { ...payload, count: -1 }, { correlationId: 'c1' })).toThrow(
+      /invalid bars.fetched payload/,
     );
+    expect(() =>
+      parseEnvelope(
+        '{"id":"x","type":"bars.fetched","occurredAt":"2024-01-01T00:00:00Z","correlationId":"c","payload":{}}',
+      ),
+    ).toThrow(/invalid event envelope/);
     const e = makeEnvelope('bars.fetched', payload, { correlationId: 'c1' });
     expect(parseEnvelope(JSON.stringify(e))).toEqual(e);
   });

@@ -27,7 +27,19 @@ describe('migrations', () => {
       const tables = await tdb.sql<{ t: string }[]>`
         SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'`;
       const names = tables.map((r) => r.t);
-      for (const t of ['bars', 'strategies', 'signals', 'orders', 'fills', 'trades', 'positions', 'account_snapshots', 'backtests', 'function_runs', 'events']) {
+      for (const t of [
+        'bars',
+        'strategies',
+        'signals',
+        'orders',
+        'fills',
+        'trades',
+        'positions',
+        'account_snapshots',
+        'backtests',
+        'function_runs',
+        'events',
+      ]) {
         expect(names).toContain(t);
       }
       await tdb.sql`UPDATE schema_migrations SET checksum = 'x' WHERE version = 1`;
@@ -56,13 +68,17 @@ describe('bars', () => {
     expect(await upsertBars(t.sql, revised)).toBe(2);
     const [{ n }] = await t.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM bars WHERE symbol = 'ACME'`;
     expect(n).toBe(51);
-    const [{ close }] = await t.sql<{ close: number }[]>`SELECT close FROM bars WHERE ts = ${revised[0].time}`;
+    const [{ close }] = await t.sql<
+      { close: number }[]
+    >`SELECT close FROM bars WHERE ts = ${revised[0].time}`;
     expect(close).toBe(500);
   });
   it('leaves nothing behind when a batch fails', async () => {
     const bad = [bar(100), { ...bar(101), close: Number.NaN }];
     await expect(upsertBars(t.sql, bad as Bar[])).rejects.toThrow();
-    const [{ n }] = await t.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM bars WHERE ts >= ${bar(100).time}`;
+    const [{ n }] = await t.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM bars WHERE ts >= ${bar(100).time}`;
     expect(n).toBe(0);
   });
   it('returns numeric as canonical decimal strings', async () => {

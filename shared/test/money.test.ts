@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { add, cmp, dec, div, fromNumber, mul, roundDownToStep, sub, sum, toNumber } from '../src/money/index.ts';
+import {
+  add,
+  cmp,
+  dec,
+  div,
+  fromNumber,
+  mul,
+  roundDownToStep,
+  sub,
+  sum,
+  toNumber,
+} from '../src/money/index.ts';
 import { DecimalInput, PositiveDecimal } from '../src/schemas/index.ts';
 
 describe('money rule: decimal strings, exact arithmetic', () => {

@@ -8,7 +8,7 @@ import { ConfigError, parseEnv } from '@weaver/shared/config';
 import { migrate } from '@weaver/shared/db';
 import { getExchange, parseTimeframe, resetExchanges } from '@weaver/shared/exchanges';
 import { type DownloadProgress, downloadHistory, findGaps, type GapReport } from '@weaver/shared/market-data';
-import { Symbol as SymbolSchema, TIMEFRAMES, TimeInput } from '@weaver/shared/schemas';
+import { TradingSymbol as SymbolSchema, TIMEFRAMES, TimeInput } from '@weaver/shared/schemas';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { z } from 'zod';
 import type { Command } from '../main.ts';

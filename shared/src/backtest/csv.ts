@@ -5,7 +5,7 @@
  * so nothing is ever half-imported. Pure: text in, series out.
  */
 import { type BarSeries, emptySeries } from '../bars/index.ts';
-import { Symbol as SymbolSchema, TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../schemas/index.ts';
+import { TradingSymbol as SymbolSchema, TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../schemas/index.ts';
 
 export type CsvFormat = 'yahoo' | 'alpaca' | 'date-time' | 'generic';
 

@@ -23,7 +23,10 @@ export async function emit<T extends EventType>(
     const r = await bus.publish(envelope);
     return { ...r, published: true };
   } catch (err) {
-    logger().error({ type, eventId: envelope.id, err: (err as Error).message }, 'publish failed; reconcile will recover');
+    logger().error(
+      { type, eventId: envelope.id, err: (err as Error).message },
+      'publish failed; reconcile will recover',
+    );
     return { envelope, seq: 0, duplicate: false, published: false };
   }
 }

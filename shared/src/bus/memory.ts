@@ -1,5 +1,5 @@
-import type { EventEnvelope } from '../schemas/index.ts';
 import { logger } from '../log/index.ts';
+import type { EventEnvelope } from '../schemas/index.ts';
 import { parseEnvelope } from './envelope.ts';
 import { DUPLICATE_WINDOW_MS } from './nats.ts';
 import { subjectOf } from './subjects.ts';

@@ -1,7 +1,7 @@
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { EventEnvelope } from '../schemas/index.ts';
 import { logger } from '../log/index.ts';
+import type { EventEnvelope } from '../schemas/index.ts';
 import { parseEnvelope } from './envelope.ts';
 import { allSubjects, subjectOf } from './subjects.ts';
 import type { Bus, EventHandler, PublishResult, Subscription } from './types.ts';
@@ -58,9 +58,13 @@ export class NatsBus implements Bus {
   }
 
   async publish(envelope: EventEnvelope): Promise<PublishResult> {
-    const ack = await this.js.publish(subjectOf(this.prefix, envelope.type), encoder.encode(JSON.stringify(envelope)), {
-      msgID: envelope.id,
-    });
+    const ack = await this.js.publish(
+      subjectOf(this.prefix, envelope.type),
+      encoder.encode(JSON.stringify(envelope)),
+      {
+        msgID: envelope.id,
+      },
+    );
     return { envelope, seq: ack.seq, duplicate: ack.duplicate };
   }
 

@@ -13,7 +13,10 @@ export interface PublishResult {
   duplicate: boolean;
 }
 
-export type EventHandler = (envelope: EventEnvelope, raw: { subject: string; seq?: number }) => void | Promise<void>;
+export type EventHandler = (
+  envelope: EventEnvelope,
+  raw: { subject: string; seq?: number },
+) => void | Promise<void>;
 
 export interface Subscription {
   unsubscribe(): void;

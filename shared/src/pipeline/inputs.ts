@@ -10,7 +10,7 @@ import {
   IsoTime,
   ManualOrderInput,
   Slug,
-  Symbol as SymbolSchema,
+  TradingSymbol as SymbolSchema,
   Timeframe,
 } from '../schemas/index.ts';
 

@@ -25,7 +25,7 @@ import {
   PositiveDecimal,
   Side,
   Slug,
-  Symbol as Ticker,
+  TradingSymbol as Ticker,
   Timeframe,
   TimeInput,
 } from './common.ts';

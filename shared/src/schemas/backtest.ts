@@ -3,7 +3,7 @@
  * engine works on plain numbers (backtest/types.ts); `engineConfigOf` in backtest/ converts.
  */
 import { z } from 'zod';
-import { Id, IsoTime, Slug, Symbol as Ticker, Timeframe, TimeInput } from './common.ts';
+import { Id, IsoTime, Slug, TradingSymbol as Ticker, Timeframe, TimeInput } from './common.ts';
 import { Exits, Sizing } from './strategy.ts';
 
 export const Commission = z.discriminatedUnion('type', [

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { IsoTime, Symbol, Timeframe } from './common.ts';
+import { IsoTime, Timeframe, TradingSymbol } from './common.ts';
 
 const price = z.number().refine(Number.isFinite, { message: 'must be a finite number' }).positive();
 
 /** One OHLCV bar. Prices are numbers: bars are observations, not balances (see money/index.ts). */
 export const Bar = z
   .object({
-    symbol: Symbol,
+    symbol: TradingSymbol,
     timeframe: Timeframe,
     /** Start of the bar's interval. */
     time: IsoTime,

@@ -22,14 +22,14 @@ export const NonNegativeDecimal = DecimalInput.refine((v) => !isNegative(v), {
 });
 
 /** Stocks `AAPL`, `BRK.B`; crypto pairs `BTC/USD`. Upper-cased at the boundary. */
-export const Symbol = z
+export const TradingSymbol = z
   .string()
   .trim()
   .toUpperCase()
-  .regex(/^[A-Z0-9][A-Z0-9.\-]{0,15}(\/[A-Z0-9]{2,10})?$/, {
+  .regex(/^[A-Z0-9][A-Z0-9.-]{0,15}(\/[A-Z0-9]{2,10})?$/, {
     message: 'must be a ticker such as AAPL or a pair such as BTC/USD',
   });
-export type Symbol = z.infer<typeof Symbol>;
+export type TradingSymbol = z.infer<typeof TradingSymbol>;
 
 export const TIMEFRAMES = ['1Min', '5Min', '15Min', '30Min', '1Hour', '4Hour', '1Day', '1Week'] as const;
 export const Timeframe = z.enum(TIMEFRAMES);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalString, Id, IsoTime, Side, Slug, Symbol, Timeframe } from './common.ts';
+import { DecimalString, Id, IsoTime, Side, Slug, Timeframe, TradingSymbol } from './common.ts';
 import { OrderStatus } from './order.ts';
 
 /**
@@ -11,7 +11,7 @@ export const EVENT_PAYLOADS = {
   'bars.fetched': z.object({
     exchange: Slug,
     timeframe: Timeframe,
-    symbols: z.array(Symbol).min(1),
+    symbols: z.array(TradingSymbol).min(1),
     count: z.number().int().nonnegative(),
     /** Time of the newest bar written. */
     latest: IsoTime.nullable(),
@@ -26,7 +26,7 @@ export const EVENT_PAYLOADS = {
           id: Id,
           clientOrderId: z.string(),
           strategy: Slug,
-          symbol: Symbol,
+          symbol: TradingSymbol,
           side: Side,
           status: OrderStatus,
           filledQty: DecimalString,
@@ -40,7 +40,7 @@ export const EVENT_PAYLOADS = {
         z.object({
           id: Id,
           strategy: Slug,
-          symbol: Symbol,
+          symbol: TradingSymbol,
           side: Side,
           qty: DecimalString,
           price: DecimalString,
@@ -53,7 +53,7 @@ export const EVENT_PAYLOADS = {
   'risk.resumed': z.object({ scope: z.string() }),
   'positions.drift': z.object({
     exchange: Slug,
-    symbol: Symbol,
+    symbol: TradingSymbol,
     expected: DecimalString,
     actual: DecimalString,
   }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalString, Id, IsoTime, PositiveDecimal, Side, Slug, Symbol } from './common.ts';
+import { DecimalString, Id, IsoTime, PositiveDecimal, Side, Slug, TradingSymbol } from './common.ts';
 
 export const OrderType = z.enum(['market', 'limit', 'stop', 'stop_limit', 'trailing_stop']);
 export type OrderType = z.infer<typeof OrderType>;
@@ -57,7 +57,7 @@ const orderIntentShape = {
   /** The book the order belongs to: a strategy instance name, or "manual". */
   strategy: Slug,
   signalId: Id.nullable().default(null),
-  symbol: Symbol,
+  symbol: TradingSymbol,
   side: Side,
   type: OrderType.default('market'),
   timeInForce: TimeInForce.default('day'),
@@ -107,7 +107,7 @@ export const Order = z.object({
   exchangeOrderId: z.string().nullable(),
   strategy: Slug,
   signalId: Id.nullable(),
-  symbol: Symbol,
+  symbol: TradingSymbol,
   side: Side,
   type: OrderType,
   timeInForce: TimeInForce,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IsoTime, Side, Slug, Symbol, Timeframe } from './common.ts';
+import { Id, IsoTime, Side, Slug, Timeframe, TradingSymbol } from './common.ts';
 
 export const SignalStatus = z.enum(['new', 'ordered', 'skipped', 'rejected']);
 export type SignalStatus = z.infer<typeof SignalStatus>;
@@ -8,7 +8,7 @@ export type SignalStatus = z.infer<typeof SignalStatus>;
 export const Signal = z.object({
   id: Id,
   strategy: Slug,
-  symbol: Symbol,
+  symbol: TradingSymbol,
   timeframe: Timeframe,
   barTime: IsoTime,
   side: Side,

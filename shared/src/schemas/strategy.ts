@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IsoTime, PositiveDecimal, Slug, Symbol, Timeframe } from './common.ts';
+import { Id, IsoTime, PositiveDecimal, Slug, Timeframe, TradingSymbol } from './common.ts';
 
 /** How many units a signal trades. */
 export const Sizing = z.discriminatedUnion('type', [
@@ -29,7 +29,7 @@ export const StrategyConfig = z.object({
   description: z.string().max(500).default(''),
   params: z.record(z.string(), z.unknown()),
   enabled: z.boolean(),
-  symbols: z.array(Symbol).min(1).max(200),
+  symbols: z.array(TradingSymbol).min(1).max(200),
   timeframe: Timeframe,
   /** Exchange adapter name; null means the configured default. */
   exchange: Slug.nullable(),
@@ -42,12 +42,14 @@ export const StrategyConfig = z.object({
 export type StrategyConfig = z.infer<typeof StrategyConfig>;
 
 /** Input to create or replace a strategy instance. */
-export const StrategyConfigInput = StrategyConfig.omit({ id: true, createdAt: true, updatedAt: true }).extend({
-  params: z.record(z.string(), z.unknown()).default({}),
-  enabled: z.boolean().default(false),
-  exchange: Slug.nullable().default(null),
-  sizing: Sizing.default({ type: 'fixed_qty', qty: '1' }),
-});
+export const StrategyConfigInput = StrategyConfig.omit({ id: true, createdAt: true, updatedAt: true }).extend(
+  {
+    params: z.record(z.string(), z.unknown()).default({}),
+    enabled: z.boolean().default(false),
+    exchange: Slug.nullable().default(null),
+    sizing: Sizing.default({ type: 'fixed_qty', qty: '1' }),
+  },
+);
 export type StrategyConfigInput = z.input<typeof StrategyConfigInput>;
 
 /** Server-side risk limits; every one is optional (absent = no limit). Decimal strings are dollars. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalString, Id, IsoTime, Side, Slug, Symbol } from './common.ts';
+import { DecimalString, Id, IsoTime, Side, Slug, TradingSymbol } from './common.ts';
 
 /** One execution reported by the exchange (or derived from a change of an order's cumulative fill). */
 export const Fill = z.object({
@@ -8,7 +8,7 @@ export const Fill = z.object({
   clientOrderId: z.string(),
   /** The venue's id for the execution, or `<order>:<cumulative qty>` when the venue reports only totals. */
   exchangeFillId: z.string(),
-  symbol: Symbol,
+  symbol: TradingSymbol,
   side: Side,
   qty: DecimalString,
   price: DecimalString,
@@ -23,7 +23,7 @@ export const Trade = z.object({
   fillId: Id,
   orderId: Id,
   strategy: Slug,
-  symbol: Symbol,
+  symbol: TradingSymbol,
   side: Side,
   qty: DecimalString,
   price: DecimalString,
@@ -39,7 +39,7 @@ export type Trade = z.infer<typeof Trade>;
 /** A strategy's (book's) position in one symbol. qty is signed; avgPrice is the average entry price. */
 export const Position = z.object({
   strategy: Slug,
-  symbol: Symbol,
+  symbol: TradingSymbol,
   qty: DecimalString,
   avgPrice: DecimalString,
   realizedPnl: DecimalString,

@@ -111,7 +111,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const cleanup = connect(base, { max: 1 });
     const rows = await cleanup<{ datname: string }[]>`
       SELECT datname FROM pg_database WHERE datname LIKE ${`weaver_t_${runId}_%`}`;
-    for (const r of rows) await cleanup.unsafe(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`).catch(() => {});
+    for (const r of rows)
+      await cleanup.unsafe(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`).catch(() => {});
     await cleanup.end();
     await services.stop?.();
   };

@@ -74,7 +74,12 @@ export function natsUrl(): string | null {
 }
 
 /** A bus on real NATS with a private subject prefix and stream, deleted afterwards. */
-export async function createTestNatsBus(): Promise<{ bus: NatsBus; prefix: string; stream: string; drop(): Promise<void> }> {
+export async function createTestNatsBus(): Promise<{
+  bus: NatsBus;
+  prefix: string;
+  stream: string;
+  drop(): Promise<void>;
+}> {
   const url = natsUrl();
   if (!url) throw new Error('NATS_URL is not set: this suite needs a real NATS server with JetStream');
   const id = randomBytes(4).toString('hex');

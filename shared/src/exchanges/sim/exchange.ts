@@ -41,7 +41,7 @@ import {
   PositiveDecimal,
   type Side,
   Slug,
-  Symbol as SymbolSchema,
+  TradingSymbol as SymbolSchema,
   TIMEFRAME_MS,
   TIMEFRAMES,
   type Timeframe,
