@@ -8,7 +8,4 @@ import type { z } from 'zod';
 export type PositionList = z.output<typeof S.PositionList>;
 export type StrategyModuleList = z.output<typeof S.StrategyModuleList>;
 export type PnlBucket = z.output<typeof S.PnlBucket>;
-export type EquityPoint = z.output<typeof S.EquityPoint>;
-export type BarSeriesInfo = z.output<typeof S.BarSeriesInfo>;
-export type OrderStatusFilter = z.output<typeof S.OrderStatusFilter>;
 export type Ok = z.output<typeof S.Ok>;

@@ -21,6 +21,19 @@ export interface TradeMark {
 
 export const toSeconds = (iso: string): number => Math.floor(new Date(iso).getTime() / 1000);
 
+/** The gateway's chart bars (ISO times) as chart candles. */
+export function candlesOf(
+  bars: ReadonlyArray<{ time: string; open: number; high: number; low: number; close: number }>,
+): Candle[] {
+  return bars.map((b) => ({
+    time: toSeconds(b.time),
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+  }));
+}
+
 /** Keeps the last point of each second, ascending: the chart refuses duplicate or unordered times. */
 export function ascendingUnique<T extends { time: number }>(points: T[]): T[] {
   const sorted = [...points].sort((a, b) => a.time - b.time);

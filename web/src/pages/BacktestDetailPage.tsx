@@ -10,7 +10,7 @@ import { useId, useMemo, useState } from 'react';
 import useSWR from 'swr';
 import { api, apiPath } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
-import { type Candle, snapToCandles, type TradeMark, toSeconds } from '../charts/series.ts';
+import { candlesOf, snapToCandles, type TradeMark, toSeconds } from '../charts/series.ts';
 import type { LineSpec } from '../charts/TimeChart.tsx';
 import { Chart } from '../components/Chart.tsx';
 import { Panel, Stat } from '../components/Panel.tsx';
@@ -150,17 +150,7 @@ function PriceWithTrades({ result, trades }: { result: BacktestResult; trades: B
   const bars = useSWR<BarsResponse>(
     apiPath(routes.bars, { symbol, timeframe: result.timeframe, from, to, width: 800 }),
   );
-  const candles = useMemo<Candle[]>(
-    () =>
-      (bars.data?.bars ?? []).map((b) => ({
-        time: toSeconds(b.time),
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-      })),
-    [bars.data],
-  );
+  const candles = useMemo(() => candlesOf(bars.data?.bars ?? []), [bars.data]);
   const markers = useMemo(
     () =>
       snapToCandles(

@@ -12,7 +12,8 @@ import { routes } from '../api/routes.ts';
 import { navigate, type Route } from '../app/router.ts';
 import { BacktestForm } from '../components/BacktestForm.tsx';
 import { Dialog } from '../components/Dialog.tsx';
-import { Pager } from '../components/Pager.tsx';
+import { Notice } from '../components/Notice.tsx';
+import { PagedTable } from '../components/PagedTable.tsx';
 import { Badge, Panel } from '../components/Panel.tsx';
 import { Async, errorMessage } from '../components/states.tsx';
 import { type Column, Table } from '../components/Table.tsx';
@@ -259,31 +260,15 @@ function Results({ route }: { route: Route }) {
           Tick completed runs to compare them side by side.
         </span>
       </div>
-      {message ? (
-        <p className={message.ok ? 'notice' : 'form-error'} role="status">
-          {message.text}
-        </p>
-      ) : null}
-      <Async
-        data={pages.data}
-        error={pages.error}
-        retry={() => pages.mutate()}
-        isEmpty={(d) => d.items.length === 0 && !pages.hasNewer}
+      <Notice message={message} />
+      <PagedTable
+        pages={pages}
+        caption="Backtests"
+        columns={columns}
+        rowKey={(b) => b.id}
         empty="No backtests yet. Run one above."
-      >
-        {(d) => (
-          <>
-            <Table
-              caption="Backtests"
-              columns={columns}
-              rows={d.items}
-              rowKey={(b) => b.id}
-              initialSort={{ key: 'id', dir: 'desc' }}
-            />
-            <Pager {...pages} rows={d.items.length} />
-          </>
-        )}
-      </Async>
+        initialSort={{ key: 'id', dir: 'desc' }}
+      />
       {deleting ? (
         <Dialog
           title={`Delete backtest #${deleting.id}?`}

@@ -4,7 +4,7 @@ import useSWR from 'swr';
 import { apiPath } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
 import { navigate, type Route } from '../app/router.ts';
-import { bollinger, type Candle, ema, sma, snapToCandles, toSeconds } from '../charts/series.ts';
+import { bollinger, type Candle, candlesOf, ema, sma, snapToCandles, toSeconds } from '../charts/series.ts';
 import type { LineSpec } from '../charts/TimeChart.tsx';
 import { Chart } from '../components/Chart.tsx';
 import { Panel } from '../components/Panel.tsx';
@@ -67,17 +67,7 @@ function PriceChart({
   const bars = useSWR<BarsResponse>(apiPath(routes.bars, { symbol, timeframe, from, width: 600 }));
   const trades = useSWR<TradePage>(apiPath(routes.trades, { symbol, from, limit: 500 }));
 
-  const candles = useMemo<Candle[]>(
-    () =>
-      (bars.data?.bars ?? []).map((b) => ({
-        time: toSeconds(b.time),
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-      })),
-    [bars.data],
-  );
+  const candles = useMemo(() => candlesOf(bars.data?.bars ?? []), [bars.data]);
   const lines = useMemo(() => overlayLines(candles, on), [candles, on]);
   // A phone has no room for labels next to the arrows: the trades table has the details.
   const wide = typeof window.matchMedia !== 'function' || window.matchMedia('(min-width: 761px)').matches;

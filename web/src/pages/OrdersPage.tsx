@@ -14,12 +14,14 @@ import { fetchAll, useCursorPages } from '../api/pages.ts';
 import { routes } from '../api/routes.ts';
 import { navigate, type Route } from '../app/router.ts';
 import { ManualOrderDialog } from '../components/ManualOrderDialog.tsx';
-import { Pager } from '../components/Pager.tsx';
+import { Notice } from '../components/Notice.tsx';
+import { PagedTable } from '../components/PagedTable.tsx';
 import { Badge, Panel } from '../components/Panel.tsx';
-import { Async, errorMessage } from '../components/states.tsx';
-import { type Column, Table } from '../components/Table.tsx';
+import { signalColumns } from '../components/signalColumns.tsx';
+import { errorMessage } from '../components/states.tsx';
+import type { Column } from '../components/Table.tsx';
 import { download, toCsv } from '../lib/csv.ts';
-import { dateTime, money, num, pnl, qty, tone } from '../lib/format.ts';
+import { dateTime, money, pnl, qty, tone } from '../lib/format.ts';
 
 type Tab = 'orders' | 'trades' | 'signals';
 const TABS: Array<{ id: Tab; label: string }> = [
@@ -308,25 +310,14 @@ function OrdersTab({ route }: { route: Route }) {
           New order
         </button>
       </FilterBar>
-      {message ? (
-        <p className={message.ok ? 'notice' : 'form-error'} role="status">
-          {message.text}
-        </p>
-      ) : null}
-      <Async
-        data={pages.data}
-        error={pages.error}
-        retry={() => pages.mutate()}
-        isEmpty={(d) => d.items.length === 0 && !pages.hasNewer}
+      <Notice message={message} />
+      <PagedTable
+        pages={pages}
+        caption="Orders"
+        columns={columns}
+        rowKey={(o) => o.id}
         empty="No orders match these filters."
-      >
-        {(d) => (
-          <>
-            <Table caption="Orders" columns={columns} rows={d.items} rowKey={(o) => o.id} />
-            <Pager {...pages} rows={d.items.length} />
-          </>
-        )}
-      </Async>
+      />
       {placing ? (
         <ManualOrderDialog
           onClose={() => setPlacing(false)}
@@ -401,20 +392,13 @@ function TradesTab({ route }: { route: Route }) {
           ]}
         />
       </FilterBar>
-      <Async
-        data={pages.data}
-        error={pages.error}
-        retry={() => pages.mutate()}
-        isEmpty={(d) => d.items.length === 0 && !pages.hasNewer}
+      <PagedTable
+        pages={pages}
+        caption="Trades"
+        columns={columns}
+        rowKey={(t) => t.id}
         empty="No trades match these filters."
-      >
-        {(d) => (
-          <>
-            <Table caption="Trades" columns={columns} rows={d.items} rowKey={(t) => t.id} />
-            <Pager {...pages} rows={d.items.length} />
-          </>
-        )}
-      </Async>
+      />
     </>
   );
 }
@@ -423,23 +407,7 @@ function SignalsTab({ route }: { route: Route }) {
   const { filters, set } = useFilters(route, 'signals');
   const { side: _ignored, ...signalFilters } = filters;
   const pages = useCursorPages<Signal>(routes.signals, signalFilters, PAGE_SIZE);
-  const columns: Column<Signal>[] = [
-    { key: 'time', header: 'Bar', cell: (s) => dateTime(s.barTime) },
-    { key: 'symbol', header: 'Symbol', cell: (s) => <strong>{s.symbol}</strong> },
-    {
-      key: 'side',
-      header: 'Side',
-      cell: (s) => <span className={s.side === 'buy' ? 'pos' : 'neg'}>{s.side}</span>,
-    },
-    { key: 'price', header: 'Price', align: 'right', cell: (s) => num(s.price) },
-    {
-      key: 'status',
-      header: 'Status',
-      cell: (s) => <span title={s.statusReason ?? undefined}>{s.status}</span>,
-    },
-    { key: 'strategy', header: 'Strategy', cell: (s) => s.strategy },
-    { key: 'reason', header: 'Reason', cell: (s) => s.statusReason ?? s.reason ?? '', secondary: true },
-  ];
+  const columns = signalColumns({ withStrategy: true });
   return (
     <>
       <FilterBar tab="signals" filters={filters} set={set}>
@@ -460,20 +428,13 @@ function SignalsTab({ route }: { route: Route }) {
           ]}
         />
       </FilterBar>
-      <Async
-        data={pages.data}
-        error={pages.error}
-        retry={() => pages.mutate()}
-        isEmpty={(d) => d.items.length === 0 && !pages.hasNewer}
+      <PagedTable
+        pages={pages}
+        caption="Signals"
+        columns={columns}
+        rowKey={(s) => s.id}
         empty="No signals match these filters."
-      >
-        {(d) => (
-          <>
-            <Table caption="Signals" columns={columns} rows={d.items} rowKey={(s) => s.id} />
-            <Pager {...pages} rows={d.items.length} />
-          </>
-        )}
-      </Async>
+      />
     </>
   );
 }

@@ -9,6 +9,7 @@ import { toSeconds } from '../charts/series.ts';
 import { ActivityList } from '../components/ActivityList.tsx';
 import { Chart } from '../components/Chart.tsx';
 import { Dialog } from '../components/Dialog.tsx';
+import { Notice } from '../components/Notice.tsx';
 import { Badge, Panel, Stat } from '../components/Panel.tsx';
 import { PnlCalendar } from '../components/PnlCalendar.tsx';
 import { Async, ErrorState, errorMessage, Loading } from '../components/states.tsx';
@@ -166,11 +167,7 @@ function Positions() {
         ) : null
       }
     >
-      {result ? (
-        <p className={result.ok ? 'notice' : 'form-error'} role="status">
-          {result.text}
-        </p>
-      ) : null}
+      <Notice message={result} />
       <Async
         data={open}
         error={error}

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import useSWR, { useSWRConfig } from 'swr';
 import { api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
+import { Notice } from '../components/Notice.tsx';
 import { Badge, Panel } from '../components/Panel.tsx';
 import { Async, errorMessage } from '../components/states.tsx';
 import { type Column, Table } from '../components/Table.tsx';
@@ -220,11 +221,7 @@ export default function StrategiesPage() {
         </button>
       }
     >
-      {message ? (
-        <p className={message.ok ? 'notice' : 'form-error'} role="status">
-          {message.text}
-        </p>
-      ) : null}
+      <Notice message={message} />
       <Async
         data={data}
         error={error}

@@ -1,13 +1,15 @@
-import type { Signal, StrategyDetail } from '@weaver/shared/schemas';
+import type { StrategyDetail } from '@weaver/shared/schemas';
 import { useState } from 'react';
 import useSWR from 'swr';
 import { api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
+import { Notice } from '../components/Notice.tsx';
 import { Panel, Stat } from '../components/Panel.tsx';
 import { ParamForm } from '../components/ParamForm.tsx';
+import { signalColumns } from '../components/signalColumns.tsx';
 import { Async } from '../components/states.tsx';
-import { type Column, Table } from '../components/Table.tsx';
-import { dateTime, money, num, pnl, qty, tone } from '../lib/format.ts';
+import { Table } from '../components/Table.tsx';
+import { money, pnl, qty, tone } from '../lib/format.ts';
 import type { ParamSchema } from '../lib/paramSchema.ts';
 import { RunNowButton, StatusBadge, StrategyToggle, useStrategyRevalidate } from './StrategiesPage.tsx';
 
@@ -25,23 +27,6 @@ function exitsText(e: StrategyDetail['exits']): string {
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'none';
 }
-
-const signalColumns: Column<Signal>[] = [
-  { key: 'time', header: 'Bar', cell: (s) => dateTime(s.barTime) },
-  { key: 'symbol', header: 'Symbol', cell: (s) => s.symbol },
-  {
-    key: 'side',
-    header: 'Side',
-    cell: (s) => <span className={s.side === 'buy' ? 'pos' : 'neg'}>{s.side}</span>,
-  },
-  { key: 'price', header: 'Price', align: 'right', cell: (s) => num(s.price) },
-  {
-    key: 'status',
-    header: 'Status',
-    cell: (s) => <span title={s.statusReason ?? undefined}>{s.status}</span>,
-  },
-  { key: 'reason', header: 'Reason', cell: (s) => s.reason ?? '', secondary: true },
-];
 
 export default function StrategyDetailPage({ name }: { name: string }) {
   const { data, error, mutate } = useSWR<StrategyDetail>(routes.strategy(name));
@@ -75,11 +60,7 @@ export default function StrategyDetailPage({ name }: { name: string }) {
               </div>
             }
           >
-            {message ? (
-              <p className={message.ok ? 'notice' : 'form-error'} role="status">
-                {message.text}
-              </p>
-            ) : null}
+            <Notice message={message} />
             <dl className="kv">
               <dt>Module</dt>
               <dd>
@@ -149,7 +130,7 @@ export default function StrategyDetailPage({ name }: { name: string }) {
             ) : (
               <Table
                 caption={`Recent signals of ${s.name}`}
-                columns={signalColumns}
+                columns={signalColumns({ withStrategy: false })}
                 rows={s.recentSignals}
                 rowKey={(x) => x.id}
               />

@@ -16,7 +16,8 @@ import { useCursorPages } from '../api/pages.ts';
 import { routes } from '../api/routes.ts';
 import { ActivityList } from '../components/ActivityList.tsx';
 import { Dialog } from '../components/Dialog.tsx';
-import { Pager } from '../components/Pager.tsx';
+import { Notice } from '../components/Notice.tsx';
+import { PagedTable } from '../components/PagedTable.tsx';
 import { Badge, Panel, Stat } from '../components/Panel.tsx';
 import { RiskLimitsPanel } from '../components/RiskLimitsForm.tsx';
 import { Async, ErrorState, errorMessage, Loading } from '../components/states.tsx';
@@ -123,11 +124,7 @@ function KillSwitch() {
               them.
             </p>
           )}
-          {message ? (
-            <p className={message.ok ? 'notice' : 'form-error'} role="status">
-              {message.text}
-            </p>
-          ) : null}
+          <Notice message={message} />
         </div>
       ) : null}
       {dialog ? (
@@ -325,20 +322,13 @@ function RecentRuns({ functions }: { functions: string[] }) {
           </select>
         </div>
       </div>
-      <Async
-        data={pages.data}
-        error={pages.error}
-        retry={() => pages.mutate()}
-        isEmpty={(d) => d.items.length === 0 && !pages.hasNewer}
+      <PagedTable
+        pages={pages}
+        caption="Recent function runs"
+        columns={columns}
+        rowKey={(r) => r.id}
         empty="No runs match."
-      >
-        {(d) => (
-          <>
-            <Table caption="Recent function runs" columns={columns} rows={d.items} rowKey={(r) => r.id} />
-            <Pager {...pages} rows={d.items.length} />
-          </>
-        )}
-      </Async>
+      />
     </Panel>
   );
 }
