@@ -94,7 +94,7 @@ function resumeSuite(name: string, h: Harness) {
 
       const bad = await fetch(`${h.url}/api/events`, { headers: auth(h, { 'last-event-id': '12; DROP' }) });
       expect(bad.status).toBe(400);
-      expect((await bad.json()).error.fields).toHaveProperty('last-event-id');
+      expect(((await bad.json()) as { error: { fields: object } }).error.fields).toHaveProperty('last-event-id');
       const badType = await fetch(`${h.url}/api/events?types=nope`, { headers: auth(h) });
       expect(badType.status).toBe(400);
     });

@@ -42,7 +42,7 @@ export async function openStream(url: string, headers: Record<string, string>): 
   });
   const queue: SseMessage[] = [];
   let buffer = '';
-  let wake: (() => void) | null = null;
+  let wake = null as (() => void) | null;
   if (res.body) {
     void (async () => {
       const reader = (res.body as ReadableStream<Uint8Array>)

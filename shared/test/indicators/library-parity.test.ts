@@ -65,7 +65,7 @@ describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../sh
         const ours = new Sma(period);
         const theirs = new TsSma(period);
         const a = d.close.map((x) => ours.push(x));
-        const b = d.close.map((x) => theirs.update(x));
+        const b = d.close.map((x) => theirs.update(x, false));
         expect(worstGap(a, b)).toBeLessThanOrEqual(TOL);
       });
 
@@ -80,7 +80,7 @@ describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../sh
         const ours = new Rsi(period);
         const theirs = new TsRsi(period);
         const a = d.close.map((x) => ours.push(x));
-        const b = d.close.map((x) => theirs.update(x));
+        const b = d.close.map((x) => theirs.update(x, false));
         expect(worstGap(a, b)).toBeLessThanOrEqual(TOL);
       });
 
@@ -143,7 +143,7 @@ describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../sh
           up.push(ours.upper);
           lo.push(ours.lower);
           dev.push(sd.push(x));
-          return theirs.update(x);
+          return theirs.update(x, false);
         });
         expect(
           worstGap(
@@ -178,7 +178,7 @@ describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../sh
         const b: (number | null)[] = [];
         for (let i = 0; i < n; i++) {
           a.push(ours.push(d.high[i], d.low[i], d.close[i]));
-          b.push(theirs.update({ high: d.high[i], low: d.low[i], close: d.close[i] }));
+          b.push(theirs.update({ high: d.high[i], low: d.low[i], close: d.close[i] }, false));
         }
         expect(worstGap(a, b)).toBeLessThanOrEqual(TOL);
       });
@@ -201,7 +201,7 @@ describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../sh
             mid.push(ours.middle);
             expect(max.push(d.high[i])).toBe(ours.upper);
             expect(min.push(d.low[i])).toBe(ours.lower);
-            r.push(theirs.update({ high: d.high[i], low: d.low[i], close: d.close[i] }));
+            r.push(theirs.update({ high: d.high[i], low: d.low[i], close: d.close[i] }, false));
           }
           expect(
             worstGap(
