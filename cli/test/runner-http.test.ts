@@ -136,6 +136,12 @@ describe('functions at /function/<name>', () => {
       'content-type': 'application/json',
     });
     expect(huge.status).toBe(413);
+    // a defineFunction's own limit is its MAX_JSON_SIZE from stack.yml, not the process's default
+    const large = await post('/function/big-body', JSON.stringify({ pad: 'x'.repeat(300 * 1024) }), {
+      'content-type': 'application/json',
+    });
+    expect(large.status).toBe(200);
+    expect(await large.json()).toEqual({ length: 300 * 1024 });
     const charset = await post('/function/event-shape', '{}', {
       'content-type': 'application/json; charset=koi8-r',
     });

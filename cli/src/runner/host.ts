@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { parse as parseQuery } from 'node:querystring';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '@weaver/shared/log';
-import type { FaasEvent } from '@weaver/shared/runtime';
+import { type FaasEvent, withFunctionEnvironment } from '@weaver/shared/runtime';
 import { BodyError, parseBody } from './body.ts';
 import type { Stack, StackFunction } from './stack.ts';
 import { type HandlerResponse, runTemplateHandler, type TemplateHandler } from './template.ts';
@@ -160,7 +160,10 @@ export class FunctionHost {
       timer.unref();
     });
     try {
-      return await Promise.race([runTemplateHandler(l.handler, event), timeout]);
+      return await Promise.race([
+        withFunctionEnvironment(f.environment, () => runTemplateHandler(l.handler, event)),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }

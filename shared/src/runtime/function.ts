@@ -10,6 +10,7 @@ import { reportFunctionFailure } from '../notify/failures.ts';
 import { EVENT_TYPES, type EventEnvelope } from '../schemas/index.ts';
 import { HttpError, invalidInput } from './errors.ts';
 import type { FaasContext, FaasEvent, FaasHandler } from './faas.ts';
+import { functionEnv } from './function-env.ts';
 
 /** Default body limit, as the template's MAX_JSON_SIZE default (100kb). */
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
@@ -34,7 +35,7 @@ export interface FunctionDefinition<S extends z.ZodType, R> {
 
 /** MAX_JSON_SIZE as the template's body-parser reads it ("1mb", "512kb", bytes): stack.yml sets it per function. */
 function maxJsonSize(): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(process.env.MAX_JSON_SIZE?.trim() ?? '');
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(functionEnv('MAX_JSON_SIZE')?.trim() ?? '');
   const unit: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
   return m ? Math.floor(Number(m[1]) * unit[(m[2] ?? 'b').toLowerCase()]) : undefined;
 }
@@ -82,7 +83,6 @@ function respond(context: FaasContext, status: number, body: unknown, correlatio
  * HttpError; anything else is a 500 whose message is logged.
  */
 export function defineFunction<S extends z.ZodType, R>(def: FunctionDefinition<S, R>): FaasHandler {
-  const limit = def.maxBodyBytes ?? maxJsonSize() ?? DEFAULT_MAX_BODY_BYTES;
   return async (event, context) => {
     let correlationId = header(event, 'X-Correlation-Id') ?? header(event, 'X-Call-Id') ?? randomUUID();
     let log = logger().child({ fn: def.name, correlationId });
@@ -113,6 +113,8 @@ export function defineFunction<S extends z.ZodType, R>(def: FunctionDefinition<S
     };
     try {
       const { value, bytes } = readBody(event.body);
+      // Read per invocation: the local runner hosts many functions, each with its own MAX_JSON_SIZE.
+      const limit = def.maxBodyBytes ?? maxJsonSize() ?? DEFAULT_MAX_BODY_BYTES;
       if (bytes > limit) {
         throw new HttpError(413, 'payload_too_large', `body is ${bytes} bytes; the limit is ${limit}`, {
           body: `must be at most ${limit} bytes`,
