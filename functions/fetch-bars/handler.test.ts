@@ -1,5 +1,6 @@
 import { upsertStrategy } from '@weaver/shared/db';
 import { DemoMarket, ensureDemo } from '@weaver/shared/demo';
+import { getExchange, setExchange } from '@weaver/shared/exchanges';
 import { invokeHandler } from '@weaver/shared/runtime';
 import type { EventEnvelope } from '@weaver/shared/schemas';
 import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
@@ -82,6 +83,45 @@ describe.skipIf(!natsUrl())('fetch-bars function', () => {
     const [group] = (res.body as { groups: { bars: number; timeframe: string }[] }).groups;
     expect(group).toMatchObject({ timeframe: '1Hour', bars: 500 });
     expect(await count(t.sql, 'bars', `timeframe = '1Hour'`)).toBe(500);
+  });
+
+  it('downloads as fetch-history does: a bad bar from the venue is not stored, the forming bar is left, coverage is recorded', async () => {
+    // A venue that gets one bar wrong (high below low): the sim's bars, the oldest one corrupted.
+    const sim = await getExchange('sim');
+    const quirky = Object.create(sim) as typeof sim;
+    const now = start + 42 * MIN + 500;
+    const step = 5 * MIN;
+    const oldest = Math.floor(now / step) * step - 500 * step;
+    quirky.getBars = async function* (req) {
+      for await (const page of sim.getBars(req))
+        yield page.map((b) => (Date.parse(b.time) === oldest ? { ...b, high: b.low - 1 } : b));
+    };
+    setExchange('quirky', quirky);
+    setClock(now);
+    const res = await invokeHandler(handler, {
+      body: { exchange: 'quirky', symbols: ['ACME'], timeframe: '5Min' },
+    });
+    expect(res.status).toBe(200);
+    const newestComplete = Math.floor(now / step) * step - step; // the 5-minute bar at +40 is still forming
+    expect((res.body as { groups: unknown[] }).groups).toEqual([
+      {
+        exchange: 'quirky',
+        timeframe: '5Min',
+        symbols: ['ACME'],
+        bars: 499,
+        latest: new Date(newestComplete).toISOString(),
+      },
+    ]);
+    const [stored] = await t.sql<{ n: number; first: Date; last: Date }[]>`
+      SELECT count(*)::int AS n, min(ts) AS first, max(ts) AS last FROM bars WHERE symbol = 'ACME' AND timeframe = '5Min'`;
+    expect(stored).toEqual({ n: 499, first: new Date(oldest + step), last: new Date(newestComplete) });
+    const coverage = await t.sql<{ start_ts: Date; end_ts: Date }[]>`
+      SELECT start_ts, end_ts FROM bar_coverage WHERE exchange = 'quirky' AND symbol = 'ACME' AND timeframe = '5Min'`;
+    // Covered from the first bar asked for through the settled past: nothing still forming counts.
+    expect(coverage).toHaveLength(1);
+    expect(coverage[0].start_ts).toEqual(new Date(oldest));
+    expect(coverage[0].end_ts.getTime()).toBeGreaterThanOrEqual(newestComplete);
+    expect(coverage[0].end_ts.getTime()).toBeLessThan(newestComplete + step);
   });
 
   it('answers 4xx naming the field for bad input, and writes nothing', async () => {

@@ -15,3 +15,4 @@ export * from './settings.ts';
 export * from './signals.ts';
 export * from './strategies.ts';
 export * from './trades.ts';
+export * from './transaction.ts';

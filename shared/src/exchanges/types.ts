@@ -5,9 +5,10 @@ import type {
   OrderStatus,
   OrderType,
   Side,
-  TimeInForce,
   Timeframe,
+  TimeInForce,
 } from '../schemas/index.ts';
+import type { InstrumentRules } from './symbols.ts';
 
 /** An order as the venue reports it. Quantities and prices are decimal strings (see money/index.ts). */
 export interface ExchangeOrder {
@@ -134,5 +135,10 @@ export interface ExchangeAdapter {
   getCalendar(start: string, end: string): Promise<CalendarDay[]>;
   /** True when the venue lists the symbol as tradable. */
   isTradable(symbol: string): Promise<boolean>;
+  /**
+   * The venue's precision and minimums for a symbol, where it has them: what `conformOrder` applies
+   * before an order leaves, so callers can tell a venue-rounded size from a different order.
+   */
+  instrumentRules?(symbol: string): Promise<InstrumentRules>;
   close?(): Promise<void>;
 }

@@ -284,11 +284,25 @@ export async function downloadRecent(o: RecentOptions): Promise<DownloadResult> 
   const log = o.log ?? logger().child({ exchange: o.exchange, task: 'bar-download' });
   const now = o.now ?? clock().now();
   const step = TIMEFRAME_MS[o.timeframe];
-  const floor = now - (o.maxBars ?? 10_000) * step;
+  // Counted back from the start of the bar `now` falls in, so N bars back is exactly N complete bars.
+  const current = Math.floor(now / step) * step;
+  const floor = current - (o.maxBars ?? 10_000) * step;
   return summarise(
     await eachSymbol(o.symbols, o.concurrency ?? 4, async (symbol) => {
       const newest = await latestBarTime(o.sql, symbol, o.timeframe);
-      const from = Math.max(newest === null ? now - (o.initialBars ?? 500) * step : newest + step, floor);
+      const from = Math.max(newest === null ? current - (o.initialBars ?? 500) * step : newest + step, floor);
+      // No bar after the newest stored one has completed yet: nothing to ask the venue.
+      if (from + step > now) {
+        return {
+          symbol,
+          written: 0,
+          rejected: 0,
+          pages: 0,
+          resumedFrom: null,
+          upToDate: true,
+          through: null,
+        };
+      }
       return downloadSymbol({ ...o, to: undefined }, symbol, from, now, log);
     }),
   );

@@ -1,7 +1,8 @@
 import type { Sql } from 'postgres';
-import { type Bus, emit } from '../bus/index.ts';
+import { type Bus, emit, makeEnvelope } from '../bus/index.ts';
+import { recordEvent } from '../db/events.ts';
 import { type Logger, logger } from '../log/index.ts';
-import type { EventPayload, EventType } from '../schemas/index.ts';
+import type { EventEnvelope, EventPayload, EventType } from '../schemas/index.ts';
 
 /**
  * What pipeline logic needs from its caller: a function's RunContext satisfies it, and the gateway or a
@@ -25,6 +26,35 @@ export async function publish<T extends EventType>(
   id: string,
 ): Promise<void> {
   await emit(ctx.sql, await ctx.bus(), type, payload, { correlationId: ctx.correlationId, id });
+}
+
+/**
+ * Writes an event's audit row through `tx`, inside the transaction that does the work it announces (so
+ * the row exists exactly when the work does, and costs no round trip of its own when sent alongside
+ * the work's last statements). Publish the returned envelope with `sendEvent` once committed.
+ */
+export async function stageEvent<T extends EventType>(
+  ctx: PipelineContext,
+  tx: Sql,
+  type: T,
+  payload: EventPayload<T>,
+  id: string,
+): Promise<EventEnvelope> {
+  const envelope = makeEnvelope(type, payload, { correlationId: ctx.correlationId, id });
+  await recordEvent(tx, envelope);
+  return envelope;
+}
+
+/** Publishes a staged event. As with `publish`, a bus outage is logged, not thrown: the row is the truth. */
+export async function sendEvent(ctx: PipelineContext, envelope: EventEnvelope): Promise<void> {
+  try {
+    await (await ctx.bus()).publish(envelope);
+  } catch (err) {
+    logOf(ctx).error(
+      { type: envelope.type, eventId: envelope.id, err: errorMessage(err) },
+      'publish failed; reconcile will recover',
+    );
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */

@@ -27,6 +27,7 @@ import { exchangeOf } from './fetch-bars.ts';
 import { type ManualOrderResult, placeManualOrder } from './place-orders.ts';
 import { announceOrder, refreshOrder } from './record-trades.ts';
 import { announceHalt } from './risk-events.ts';
+import { foreignOrderReason } from './venue-orders.ts';
 
 /**
  * Closes a book's position with a market order. The client order id derives from the position's state,
@@ -71,7 +72,9 @@ export async function cancelOrder(ctx: PipelineContext, orderId: number): Promis
       const tx = txRaw as unknown as Sql;
       const row = await lockOrder(tx, orderId);
       if (row?.status !== 'pending_submit') return null;
-      const ex = await exchange.getOrderByClientId(row.clientOrderId);
+      const found = await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
+      // Another order under our id (not ours) is left alone: only our claim is withdrawn.
+      const ex = found && !(await foreignOrderReason(exchange, row, found)) ? found : null;
       if (ex) {
         await exchange.cancelOrder(ex.id);
         return updateOrder(tx, orderId, { status: 'pending_cancel', exchangeOrderId: ex.id });

@@ -1,15 +1,16 @@
 /**
- * fetch-bars: for each enabled strategy's (exchange, timeframe, symbols), fetch the bars completed since
- * the newest stored one, write them with COPY, then ask the exchange about our open orders (new bars are
- * when simulated orders fill) and announce what changed.
+ * fetch-bars: for each enabled strategy's (exchange, timeframe, symbols), download the bars completed
+ * since the newest stored one (the history download's code: `downloadRecent`), then ask the exchange
+ * about our open orders (new bars are when simulated orders fill) and announce what changed.
  */
 import { createHash } from 'node:crypto';
 import { clock } from '../clock/index.ts';
-import { latestBarTime, listStrategies, upsertBars } from '../db/index.ts';
+import { listStrategies } from '../db/index.ts';
 import { defaultExchangeName, getExchange } from '../exchanges/configured.ts';
+import { downloadRecent } from '../market-data/download.ts';
 import { HttpError } from '../runtime/errors.ts';
-import { type Bar, type StrategyConfig, TIMEFRAME_MS, type Timeframe } from '../schemas/index.ts';
-import { errorMessage, logOf, mapLimit, type PipelineContext, publish } from './context.ts';
+import type { StrategyConfig, Timeframe } from '../schemas/index.ts';
+import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
 import type { FetchBarsInput } from './inputs.ts';
 import { syncOpenOrders } from './record-trades.ts';
 
@@ -72,32 +73,6 @@ function planSeries(strategies: StrategyConfig[], input: FetchBarsInput): Map<st
   return groups;
 }
 
-/** Bars of one series completed after the newest stored one (bounded), ascending. */
-async function newBars(ctx: PipelineContext, g: Series, symbol: string, now: number): Promise<Bar[]> {
-  const exchange = await getExchange(g.exchange);
-  const step = TIMEFRAME_MS[g.timeframe];
-  const newest = await latestBarTime(ctx.sql, symbol, g.timeframe);
-  // The start of the bar `now` falls in: counting back whole bars from there gives exactly N bars.
-  const current = Math.floor(now / step) * step;
-  const floor = current - MAX_CATCH_UP_BARS * step;
-  const start = Math.max(newest === null ? current - INITIAL_BARS * step : newest + step, floor);
-  const out: Bar[] = [];
-  if (start > now - step) return out;
-  for await (const page of exchange.getBars({
-    symbol,
-    timeframe: g.timeframe,
-    start: new Date(start).toISOString(),
-    end: new Date(now).toISOString(),
-  })) {
-    for (const b of page) {
-      const t = Date.parse(b.time);
-      // Only completed bars, and none the store already has (a venue may resend the boundary bar).
-      if (t + step <= now && (newest === null || t > newest)) out.push(b);
-    }
-  }
-  return out;
-}
-
 export async function fetchBars(ctx: PipelineContext, input: FetchBarsInput = {}): Promise<FetchBarsResult> {
   const log = logOf(ctx);
   const strategies = await listStrategies(ctx.sql, { enabled: true });
@@ -140,14 +115,27 @@ export async function fetchBars(ctx: PipelineContext, input: FetchBarsInput = {}
     };
     groups.push(result);
     try {
-      const now = clock().now();
-      const perSymbol = await mapLimit(symbols, 4, (symbol) => newBars(ctx, g, symbol, now));
-      const bars = perSymbol.flat();
-      if (bars.length > 0) {
-        await upsertBars(ctx.sql, bars);
-        result.bars = bars.length;
-        result.latest = new Date(Math.max(...bars.map((b) => Date.parse(b.time)))).toISOString();
-      }
+      // The same download as `weaver fetch-history`: validated bars, COPY, coverage recorded, bars
+      // still forming left for the next run.
+      const downloaded = await downloadRecent({
+        sql: ctx.sql,
+        exchange: g.exchange,
+        adapter: await getExchange(g.exchange),
+        symbols,
+        timeframe: g.timeframe,
+        initialBars: INITIAL_BARS,
+        maxBars: MAX_CATCH_UP_BARS,
+        now: clock().now(),
+        log,
+      });
+      result.bars = downloaded.written;
+      const latest = Math.max(
+        ...downloaded.symbols.filter((d) => d.written > 0 && d.through).map((d) => Date.parse(d.through!)),
+      );
+      if (Number.isFinite(latest)) result.latest = new Date(latest).toISOString();
+      const failed = downloaded.symbols.filter((d) => d.error);
+      if (failed.length) result.error = failed.map((d) => `${d.symbol}: ${d.error}`).join('; ');
+      if (failed.length === symbols.length) continue;
     } catch (e) {
       result.error = errorMessage(e);
       log.error({ exchange: g.exchange, timeframe: g.timeframe, err: result.error }, 'fetching bars failed');

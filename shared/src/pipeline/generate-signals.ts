@@ -19,6 +19,7 @@ import {
   listStrategies,
   loadSeries,
   type NewSignal,
+  transaction,
 } from '../db/index.ts';
 import { notFound } from '../runtime/errors.ts';
 import type { Signal, StrategyConfig } from '../schemas/index.ts';
@@ -91,17 +92,21 @@ async function evaluateSymbol(
   cursor: number | undefined,
 ): Promise<{ signals: NewSignal[]; last: number | null; evaluated: number }> {
   const tf = strategy.timeframe;
-  const fresh =
-    cursor === undefined
-      ? await loadSeries(tx, { symbol, timeframe: tf, limit: 1 }) // first look: the newest bar only
-      : await loadSeries(tx, { symbol, timeframe: tf, from: cursor + 1, limit: MAX_EVALUATE_BARS });
-  if (fresh.length === 0) return { signals: [], last: null, evaluated: 0 };
-  const replay = await loadSeries(tx, {
-    symbol,
-    timeframe: tf,
-    to: fresh.time[0] - 1,
-    limit: lookbackFor(warmup),
-  });
+  const lookback = lookbackFor(warmup);
+  let fresh: BarSeries;
+  let replay: BarSeries;
+  if (cursor === undefined) {
+    fresh = await loadSeries(tx, { symbol, timeframe: tf, limit: 1 }); // first look: the newest bar only
+    if (fresh.length === 0) return { signals: [], last: null, evaluated: 0 };
+    replay = await loadSeries(tx, { symbol, timeframe: tf, to: fresh.time[0] - 1, limit: lookback });
+  } else {
+    // The bars after the cursor and the lookback up to it: independent, so both in one round trip.
+    [fresh, replay] = await Promise.all([
+      loadSeries(tx, { symbol, timeframe: tf, from: cursor + 1, limit: MAX_EVALUATE_BARS }),
+      loadSeries(tx, { symbol, timeframe: tf, to: cursor, limit: lookback }),
+    ]);
+    if (fresh.length === 0) return { signals: [], last: null, evaluated: 0 };
+  }
   const series = concat(replay, fresh);
   let instance: ReturnType<StrategyModule['create']>;
   try {
@@ -164,22 +169,30 @@ async function runStrategy(
     throw new StrategyError(strategy.name, errorMessage(e));
   }
   const { params, warmup } = prepare(strategy, module);
-  return (await ctx.sql.begin(async (txRaw) => {
-    const tx = txRaw as unknown as Sql;
-    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`signals:${strategy.name}`}, 0))`;
+  return transaction(ctx.sql, async (tx) => {
+    // Sent first, so the cursors are read under the strategy's lock; both in one round trip.
+    const lock =
+      tx`SELECT pg_advisory_xact_lock(hashtextextended(${`signals:${strategy.name}`}, 0))`.execute();
     const cursors = await getCursors(tx, strategy.id);
-    const pending: NewSignal[] = [];
-    let evaluated = 0;
-    for (const symbol of strategy.symbols) {
-      if (onlySymbols && !onlySymbols.has(symbol)) continue;
-      const r = await evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol));
-      evaluated += r.evaluated;
-      pending.push(...r.signals);
-      if (r.last !== null) await advanceCursor(tx, strategy.id, symbol, r.last);
-    }
-    const created = await insertSignals(tx, pending);
-    return { result: { name: strategy.name, status: 'ok', evaluated, signals: created.length }, created };
-  })) as { result: StrategyRunResult; created: Signal[] };
+    await lock;
+    const symbols = strategy.symbols.filter((symbol) => !onlySymbols || onlySymbols.has(symbol));
+    // Every symbol's bars are loaded at once (pipelined on the transaction's connection).
+    const results = await Promise.all(
+      symbols.map((symbol) =>
+        evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol)),
+      ),
+    );
+    const pending = results.flatMap((r) => r.signals);
+    const evaluated = results.reduce((n, r) => n + r.evaluated, 0);
+    const [created] = await Promise.all([
+      insertSignals(tx, pending),
+      ...results.map((r, i) => (r.last === null ? null : advanceCursor(tx, strategy.id, symbols[i], r.last))),
+    ]);
+    return {
+      result: { name: strategy.name, status: 'ok' as const, evaluated, signals: created.length },
+      created,
+    };
+  });
 }
 
 export interface GenerateSignalsOptions {

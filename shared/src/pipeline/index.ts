@@ -20,3 +20,4 @@ export * from './place-orders.ts';
 export * from './reconcile.ts';
 export * from './record-trades.ts';
 export * from './risk-events.ts';
+export * from './venue-orders.ts';

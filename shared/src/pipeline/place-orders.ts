@@ -27,10 +27,12 @@ import {
   type NewOrder,
   openOrders,
   pgArray,
+  transaction,
   updateOrder,
 } from '../db/index.ts';
 import { defaultExchangeName, getExchange } from '../exchanges/configured.ts';
 import { type ExchangeAdapter, ExchangeError, type ExchangeOrder } from '../exchanges/index.ts';
+import { marketHoursFor } from '../exchanges/market-hours.ts';
 import {
   abs,
   add,
@@ -50,18 +52,18 @@ import { HttpError, notFound } from '../runtime/errors.ts';
 import {
   type ManualOrderResult,
   type Order,
-  type OrderIntent,
   type Side,
   type Signal,
   Sizing,
   type StrategyConfig,
   TIMEFRAMES,
 } from '../schemas/index.ts';
-import { errorMessage, logOf, type PipelineContext } from './context.ts';
+import { errorMessage, logOf, type PipelineContext, sendEvent } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import type { ManualOrder, PlaceOrderInput } from './inputs.ts';
-import { announceOrder, refreshOrder } from './record-trades.ts';
+import { refreshOrder, stageOrderEvent } from './record-trades.ts';
 import { haltForDailyLoss } from './risk-events.ts';
+import { foreignOrderReason, intentOf } from './venue-orders.ts';
 
 /** 'wv-' + 29 hex digits of sha256(strategy|symbol|bar time|side): 32 characters, so Binance accepts it too. */
 export function clientOrderIdFor(strategy: string, symbol: string, barTime: string, side: Side): string {
@@ -185,17 +187,18 @@ type ClaimResult =
 
 async function claimWithRisk(ctx: PipelineContext, c: Claim): Promise<ClaimResult> {
   const now = clock().now();
-  const result = (await ctx.sql.begin(async (txRaw) => {
-    const tx = txRaw as unknown as Sql;
-    await tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`;
+  const result = await transaction(ctx.sql, async (tx) => {
+    // Sent first, so the risk state below is read under the lock; both travel in one round trip.
+    const lock = tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`.execute();
     const state = await loadRiskState(tx, {
       strategy: c.intent.strategy,
       clientOrderId: c.intent.clientOrderId,
       now,
     });
+    await lock;
     if (state.existingOrderId !== null) {
       const existing = await getOrder(tx, state.existingOrderId);
-      return { kind: 'claimed', order: existing, created: false, breach: null };
+      return { kind: 'claimed' as const, order: existing!, created: false, breach: null };
     }
     const check = await checkOrderRisk(tx, state, {
       strategy: c.intent.strategy,
@@ -208,34 +211,16 @@ async function claimWithRisk(ctx: PipelineContext, c: Claim): Promise<ClaimResul
     });
     if (!check.verdict.ok)
       return {
-        kind: 'rejected',
+        kind: 'rejected' as const,
         code: check.verdict.code,
         reason: check.verdict.reason,
         breach: check.breach,
       };
     const claimed = await claimOrder(tx, c.intent);
-    return { kind: 'claimed', order: claimed.order, created: claimed.created, breach: null };
-  })) as ClaimResult & { breach: Parameters<typeof haltForDailyLoss>[1] | null };
+    return { kind: 'claimed' as const, order: claimed.order, created: claimed.created, breach: null };
+  });
   if (result.breach) await haltForDailyLoss(ctx, result.breach);
   return result;
-}
-
-function intentOf(o: Order, referencePrice: string | undefined): OrderIntent {
-  return {
-    clientOrderId: o.clientOrderId,
-    strategy: o.strategy,
-    signalId: o.signalId,
-    symbol: o.symbol,
-    side: o.side,
-    type: o.type,
-    timeInForce: o.timeInForce,
-    qty: o.qty ?? undefined,
-    notional: o.notional ?? undefined,
-    limitPrice: o.limitPrice ?? undefined,
-    stopPrice: o.stopPrice ?? undefined,
-    trailPercent: o.trailPercent ?? undefined,
-    referencePrice,
-  };
 }
 
 interface SubmitResult {
@@ -246,45 +231,81 @@ interface SubmitResult {
   hasFills?: boolean;
 }
 
+/** Decides, inside the submit transaction and through `tx` only, that a claim must not be sent now. */
+type SubmitVeto = (order: Order, tx: Sql, exchange: ExchangeAdapter) => Promise<string | null>;
+
 /**
  * Step 2–3 of claim-then-submit. `created` is whether this worker inserted the row; if not, the exchange
  * is asked for the id first. `beforeSubmit` may veto a late submission (a signal gone stale meanwhile).
+ * The orders.updated event is staged in the same transaction and published once it committed.
  */
 async function submitClaimed(
   ctx: PipelineContext,
   orderId: number,
   created: boolean,
   referencePrice: string | undefined,
-  /** Runs inside the submit transaction and must query through `tx` (never take a second connection). */
-  beforeSubmit?: (order: Order, tx: Sql) => Promise<string | null>,
+  beforeSubmit?: SubmitVeto,
 ): Promise<SubmitResult> {
   const log = logOf(ctx);
-  return (await ctx.sql.begin(async (txRaw) => {
-    const tx = txRaw as unknown as Sql;
+  const { result, event } = await transaction(ctx.sql, async (tx) => {
     const row = await lockOrder(tx, orderId);
-    if (!row) return { outcome: 'in_progress', order: null };
+    if (!row) return { result: { outcome: 'in_progress' as const, order: null }, event: null };
     if (row.status !== 'pending_submit') {
       if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
-      return { outcome: 'exists', order: row };
+      return { result: { outcome: 'exists' as const, order: row }, event: null };
     }
+    /** Stores the row's new state, marks its signal and stages the announcement: one round trip. */
+    const settle = async (
+      update: Parameters<typeof updateOrder>[2],
+      signal: { status: 'ordered' | 'skipped' | 'rejected'; reason: string | null } | null,
+    ) => {
+      const [stored, , staged] = await Promise.all([
+        updateOrder(tx, row.id, update),
+        signal && row.signalId !== null
+          ? markSignal(tx, row.signalId, signal.status, signal.reason, { force: true })
+          : null,
+        stageOrderEvent(ctx, tx, { ...row, status: update.status }),
+      ]);
+      return { stored, staged };
+    };
+    const fail = async (code: string, message: string, httpStatus: number | null) => {
+      const { stored, staged } = await settle(
+        { status: 'failed', errorCode: code, errorMessage: message, detail: { code, message, httpStatus } },
+        { status: 'rejected', reason: `exchange refused: ${code}: ${message}` },
+      );
+      const result: SubmitResult = { outcome: 'failed', order: stored, reason: `${code}: ${message}` };
+      return { result, event: staged };
+    };
     const exchange = await getExchange(row.exchange);
-    let ex: ExchangeOrder | null = created ? null : await exchange.getOrderByClientId(row.clientOrderId);
-    if (!ex) {
-      const veto = beforeSubmit ? await beforeSubmit(row, tx) : null;
+    // The symbol lets venues that index orders per symbol (CCXT) find a closed order too.
+    let ex: ExchangeOrder | null = created
+      ? null
+      : await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
+    if (ex) {
+      // Found after a crash or a redelivery: ours only if it is the order this row describes.
+      const foreign = await foreignOrderReason(exchange, row, ex);
+      if (foreign) return fail('duplicate_client_order_id', foreign, null);
+    } else {
+      const veto = beforeSubmit ? await beforeSubmit(row, tx, exchange) : null;
       if (veto) {
-        const failed = await updateOrder(tx, row.id, {
-          status: 'failed',
-          errorCode: 'abandoned',
-          errorMessage: veto,
-        });
-        if (row.signalId !== null) await markSignal(tx, row.signalId, 'skipped', veto, { force: true });
-        return { outcome: 'skipped', order: failed, reason: veto };
+        const { stored, staged } = await settle(
+          { status: 'failed', errorCode: 'abandoned', errorMessage: veto },
+          { status: 'skipped', reason: veto },
+        );
+        const result: SubmitResult = { outcome: 'skipped', order: stored, reason: veto };
+        return { result, event: staged };
       }
       try {
         ex = await exchange.submitOrder(intentOf(row, referencePrice));
       } catch (e) {
         if (e instanceof ExchangeError && e.code === 'duplicate_client_order_id') {
-          ex = await exchange.getOrderByClientId(row.clientOrderId);
+          // An earlier attempt may have landed (adopt it), or the id belongs to another order (fail).
+          const found = await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
+          if (found) {
+            const foreign = await foreignOrderReason(exchange, row, found);
+            if (foreign) return fail('duplicate_client_order_id', foreign, e.status ?? null);
+            ex = found;
+          }
         }
         if (!ex) {
           const code = e instanceof ExchangeError ? e.code : 'unknown';
@@ -297,44 +318,37 @@ async function submitClaimed(
               errorCode: code,
               errorMessage: message,
             });
-            return { outcome: 'retry', order: kept, reason: message };
+            const result: SubmitResult = { outcome: 'retry', order: kept, reason: message };
+            return { result, event: null };
           }
-          const failed = await updateOrder(tx, row.id, {
-            status: 'failed',
-            errorCode: code,
-            errorMessage: message,
-            detail: { code, message, httpStatus: e instanceof ExchangeError ? (e.status ?? null) : null },
-          });
-          if (row.signalId !== null) {
-            await markSignal(tx, row.signalId, 'rejected', `exchange refused: ${code}: ${message}`, {
-              force: true,
-            });
-          }
-          return { outcome: 'failed', order: failed, reason: `${code}: ${message}` };
+          return fail(code, message, e instanceof ExchangeError ? (e.status ?? null) : null);
         }
       }
     }
     const hasFills = !isZero(ex.filledQty);
     // Fills are booked by recordTrades, which moves the status along with them; until then a filled
     // order reads as accepted so it is never final without its fills.
-    const status = hasFills ? 'accepted' : ex.status;
-    const stored = await updateOrder(tx, row.id, {
-      status,
-      exchangeOrderId: ex.id,
-      submittedAt: ex.submittedAt,
-      errorCode: null,
-      errorMessage: null,
-      detail: { exchangeStatus: ex.status, exchangeOrderId: ex.id, recovered: !created },
-    });
-    if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
-    return { outcome: 'ordered', order: stored, hasFills };
-  })) as SubmitResult;
+    const { stored, staged } = await settle(
+      {
+        status: hasFills ? 'accepted' : ex.status,
+        exchangeOrderId: ex.id,
+        submittedAt: ex.submittedAt,
+        errorCode: null,
+        errorMessage: null,
+        detail: { exchangeStatus: ex.status, exchangeOrderId: ex.id, recovered: !created },
+      },
+      { status: 'ordered', reason: null },
+    );
+    const result: SubmitResult = { outcome: 'ordered', order: stored, hasFills };
+    return { result, event: staged };
+  });
+  if (event) await sendEvent(ctx, event);
+  return result;
 }
 
+/** After the submit: book fills the venue reported at once (a marketable order on a live venue). */
 async function finishSubmit(ctx: PipelineContext, r: SubmitResult): Promise<Order | null> {
   if (!r.order) return null;
-  if (r.outcome === 'ordered' || r.outcome === 'failed' || r.outcome === 'skipped')
-    await announceOrder(ctx, r.order);
   if (r.hasFills) return refreshOrder(ctx, r.order.id);
   return r.order;
 }
@@ -347,21 +361,40 @@ async function staleReason(sql: Sql, signal: Signal): Promise<string | null> {
   return `stale: a newer bar (${new Date(newest).toISOString()}) exists`;
 }
 
+/**
+ * A signal is acted on only while its market is open (stocks: the venue's session; crypto and the sim:
+ * always). One arriving while the market is closed is skipped with the reason, not kept for the open:
+ * it was decided on a bar's close, the open may gap far from that price (and an order queued at the
+ * venue fills at the opening auction, a price the risk check never saw), and the strategy decides again
+ * on the session's first bars with current prices. A person's manual order is not held to this: a
+ * venue that queues orders for the open (Alpaca's day orders) takes it as asked.
+ */
+async function marketClosedReason(exchange: ExchangeAdapter, symbol: string): Promise<string | null> {
+  const hours = await marketHoursFor(exchange, symbol);
+  return hours.open ? null : (hours.reason ?? 'market closed');
+}
+
+/** Why a signal's claim must not be sent now: a newer bar exists, or its market has closed meanwhile. */
+async function signalVeto(tx: Sql, signal: Signal, exchange: ExchangeAdapter): Promise<string | null> {
+  return (await staleReason(tx, signal)) ?? (await marketClosedReason(exchange, signal.symbol));
+}
+
 async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceResult> {
   const base = { signalId: signal.id };
   const clientOrderId = clientOrderIdFor(signal.strategy, signal.symbol, signal.barTime, signal.side);
   const price = fromNumber(signal.price);
-  const stillFresh = async (_order?: Order, sql: Sql = ctx.sql): Promise<string | null> =>
-    staleReason(sql, signal);
-  // Independent reads, one round trip.
-  const [strategy, existing, stale] = await Promise.all([
+  const stillValid: SubmitVeto = (_order, tx, exchange) => signalVeto(tx, signal, exchange);
+  const fresh = signal.status === 'new';
+  // Independent reads, one round trip (the book is read even when the signal ends up skipped: rarely).
+  const [strategy, existing, stale, position] = await Promise.all([
     getStrategy(ctx.sql, signal.strategy),
     getOrderByClientId(ctx.sql, clientOrderId),
-    signal.status === 'new' ? stillFresh() : null,
+    fresh ? staleReason(ctx.sql, signal) : null,
+    fresh ? effectivePosition(ctx.sql, signal.strategy, signal.symbol) : null,
   ]);
   if (existing) {
     // Redelivery or restart: never decide again, only finish what the claim started.
-    const r = await submitClaimed(ctx, existing.id, false, price, stillFresh);
+    const r = await submitClaimed(ctx, existing.id, false, price, stillValid);
     const order = await finishSubmit(ctx, r);
     return {
       ...base,
@@ -372,7 +405,7 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
       reason: r.reason,
     };
   }
-  if (signal.status !== 'new')
+  if (!fresh || position === null)
     return { ...base, outcome: 'exists', reason: `signal already ${signal.status}` };
   const exchangeName = strategy ? exchangeOf(strategy) : defaultExchangeName();
 
@@ -385,7 +418,8 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   if (stale) return skip(stale);
 
   const exchange = await getExchange(exchangeName);
-  const position = await effectivePosition(ctx.sql, strategy.name, signal.symbol);
+  const closed = await marketClosedReason(exchange, signal.symbol);
+  if (closed) return skip(closed);
   const sized = await sizeSignal(signal, strategy, position, exchange);
   if ('skip' in sized) return skip(sized.skip);
 
@@ -413,7 +447,7 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
     claim.order.id,
     claim.created,
     price,
-    claim.created ? undefined : stillFresh,
+    claim.created ? undefined : stillValid,
   );
   const order = await finishSubmit(ctx, r);
   return {
@@ -472,7 +506,14 @@ export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder)
       'order.exchange': 'unknown exchange',
     });
   });
-  if (!(await exchange.isTradable(input.symbol))) {
+  // Independent look-ups at once; the answers are checked in the order the caller should hear them.
+  const [tradable, strategy, stored, position] = await Promise.all([
+    exchange.isTradable(input.symbol),
+    input.strategy === 'manual' ? null : getStrategy(ctx.sql, input.strategy),
+    (input.limitPrice ?? input.stopPrice) ? null : lastPrice(ctx.sql, exchange, input.symbol),
+    effectivePosition(ctx.sql, input.strategy, input.symbol),
+  ]);
+  if (!tradable) {
     throw new HttpError(
       400,
       'invalid_input',
@@ -482,18 +523,16 @@ export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder)
       },
     );
   }
-  if (input.strategy !== 'manual' && !(await getStrategy(ctx.sql, input.strategy))) {
+  if (input.strategy !== 'manual' && !strategy) {
     throw notFound(`strategy "${input.strategy}"`, 'order.strategy');
   }
-  const referencePrice =
-    input.limitPrice ?? input.stopPrice ?? (await lastPrice(ctx.sql, exchange, input.symbol)) ?? undefined;
+  const referencePrice = input.limitPrice ?? input.stopPrice ?? stored ?? undefined;
   if (!referencePrice) {
     throw new HttpError(422, 'no_price', `no price known for ${input.symbol} to check risk limits against`, {
       'order.symbol': 'no price known',
     });
   }
   const clientOrderId = input.clientOrderId ?? manualClientOrderId();
-  const position = await effectivePosition(ctx.sql, input.strategy, input.symbol);
   const claim = await claimWithRisk(ctx, {
     intent: {
       clientOrderId,
@@ -548,11 +587,11 @@ async function tooOld(sql: Sql, o: Order): Promise<string | null> {
 
 /** Resumes an order left in pending_submit (reconcile): lookup first, submit only if still timely. */
 export async function resumePendingOrder(ctx: PipelineContext, order: Order): Promise<SubmitResult> {
-  const r = await submitClaimed(ctx, order.id, false, undefined, async (o, tx) => {
+  const r = await submitClaimed(ctx, order.id, false, undefined, async (o, tx, exchange) => {
     if (o.signalId !== null) {
       const [signal] = await getSignals(tx, [o.signalId]);
-      const stale = signal ? await staleReason(tx, signal) : 'signal no longer exists';
-      if (stale) return stale;
+      const veto = signal ? await signalVeto(tx, signal, exchange) : 'signal no longer exists';
+      if (veto) return veto;
     }
     return tooOld(tx, o);
   });

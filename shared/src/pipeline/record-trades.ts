@@ -17,19 +17,64 @@ import {
   insertTrade,
   lockOrderWait,
   lockPosition,
+  type NewTrade,
   openOrders,
   savePosition,
+  transaction,
   updateOrder,
 } from '../db/index.ts';
 import { getExchange } from '../exchanges/configured.ts';
 import type { ExchangeOrder } from '../exchanges/index.ts';
-import { add, cmp, div, eq, isZero, max, mul, sub } from '../money/index.ts';
+import { add, cmp, dec, div, eq, isZero, max, mul, sub } from '../money/index.ts';
 import { notFound } from '../runtime/errors.ts';
-import { type Fill, isFinalStatus, type Order, type Trade } from '../schemas/index.ts';
+import {
+  type EventEnvelope,
+  type EventPayload,
+  type Fill,
+  isFinalStatus,
+  type Order,
+  type Position,
+  type Trade,
+} from '../schemas/index.ts';
 import { bookFill } from './booking.ts';
-import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
+import { errorMessage, logOf, type PipelineContext, publish, sendEvent, stageEvent } from './context.ts';
 import type { RecordTradesInput } from './inputs.ts';
 import { checkDailyLossAfterTrade } from './risk-events.ts';
+
+type PositionUpdate = Parameters<typeof savePosition>[1];
+
+/** What booking `fill` into the book's (locked) `position` writes: the trade and the position after it. */
+function booking(
+  strategy: string,
+  fill: Fill,
+  orderId: number,
+  position: Position,
+): { trade: NewTrade; position: PositionUpdate } {
+  const b = bookFill(position, fill.side, fill.qty, fill.price, fill.fee);
+  return {
+    trade: {
+      fillId: fill.id,
+      orderId,
+      strategy,
+      symbol: fill.symbol,
+      side: fill.side,
+      qty: fill.qty,
+      price: fill.price,
+      fee: fill.fee,
+      realizedPnl: b.realized,
+      positionAfter: b.qty,
+      executedAt: fill.filledAt,
+    },
+    position: {
+      strategy,
+      symbol: fill.symbol,
+      qty: b.qty,
+      avgPrice: b.avgPrice,
+      realizedPnl: add(position.realizedPnl, b.realized),
+      openedAt: b.opened ? fill.filledAt : isZero(b.qty) ? null : position.openedAt,
+    },
+  };
+}
 
 /** Books one fill into the strategy's book (trade + position). Null when the fill is already booked. */
 export async function bookFillInto(
@@ -39,29 +84,10 @@ export async function bookFillInto(
   orderId: number,
 ): Promise<Trade | null> {
   const position = await lockPosition(tx, strategy, fill.symbol);
-  const b = bookFill(position, fill.side, fill.qty, fill.price, fill.fee);
-  const trade = await insertTrade(tx, {
-    fillId: fill.id,
-    orderId,
-    strategy,
-    symbol: fill.symbol,
-    side: fill.side,
-    qty: fill.qty,
-    price: fill.price,
-    fee: fill.fee,
-    realizedPnl: b.realized,
-    positionAfter: b.qty,
-    executedAt: fill.filledAt,
-  });
+  const b = booking(strategy, fill, orderId, position);
+  const trade = await insertTrade(tx, b.trade);
   if (!trade) return null;
-  await savePosition(tx, {
-    strategy,
-    symbol: fill.symbol,
-    qty: b.qty,
-    avgPrice: b.avgPrice,
-    realizedPnl: add(position.realizedPnl, b.realized),
-    openedAt: b.opened ? fill.filledAt : isZero(b.qty) ? null : position.openedAt,
-  });
+  await savePosition(tx, b.position);
   return trade;
 }
 
@@ -76,105 +102,138 @@ export interface AppliedOrder {
 export const differs = (order: Order, ex: ExchangeOrder): boolean =>
   order.status !== ex.status || !eq(order.filledQty, ex.filledQty);
 
+const tradesPayload = (trades: readonly Trade[]): EventPayload<'trades.recorded'> => ({
+  trades: trades.map((t) => ({
+    id: t.id,
+    strategy: t.strategy,
+    symbol: t.symbol,
+    side: t.side,
+    qty: t.qty,
+    price: t.price,
+    realizedPnl: t.realizedPnl,
+  })),
+});
+const tradesEventId = (trades: readonly Trade[]): string =>
+  `trades.recorded:${trades.map((t) => t.id).join(',')}`.slice(0, 200);
+
+type AnnouncedOrder = Pick<
+  Order,
+  'id' | 'clientOrderId' | 'strategy' | 'symbol' | 'side' | 'status' | 'filledQty'
+>;
+const orderPayload = (o: AnnouncedOrder): EventPayload<'orders.updated'> => ({
+  orders: [
+    {
+      id: o.id,
+      clientOrderId: o.clientOrderId,
+      strategy: o.strategy,
+      symbol: o.symbol,
+      side: o.side,
+      status: o.status,
+      filledQty: o.filledQty,
+    },
+  ],
+});
+/** One event per (status, filled) state of an order. */
+const orderEventId = (o: AnnouncedOrder): string => `orders.updated:${o.id}:${o.status}:${o.filledQty}`;
+
+/** Stages the orders.updated event of an order's state inside the transaction that stored it. */
+export const stageOrderEvent = (ctx: PipelineContext, tx: Sql, o: AnnouncedOrder): Promise<EventEnvelope> =>
+  stageEvent(ctx, tx, 'orders.updated', orderPayload(o), orderEventId(o));
+
 /**
  * Applies the venue's view of an order: derives the new fill (if any) from the change of the cumulative
- * fill, books it, and stores the status — one transaction, under the order row's lock. A snapshot older
- * than what is recorded (a slower concurrent reader) changes nothing.
+ * fill, books it, and stores the status — one transaction, under the order row's lock — then publishes
+ * trades.recorded for the trade (and, with `announce`, orders.updated for the new state), their audit
+ * rows written in that same transaction. A snapshot older than what is recorded (a slower concurrent
+ * reader) changes nothing.
  */
 export async function applyExchangeOrder(
-  sql: Sql,
+  ctx: PipelineContext,
   orderId: number,
   ex: ExchangeOrder,
+  opts: { announce?: boolean } = {},
 ): Promise<AppliedOrder> {
-  return sql.begin(async (txRaw) => {
-    const tx = txRaw as unknown as Sql;
+  const { applied, events } = await transaction(ctx.sql, async (tx) => {
+    const unchanged = (order: Order) => ({
+      applied: { order, trades: [], changed: false },
+      events: [] as EventEnvelope[],
+    });
+    // The lock comes first: the fills read next must include whatever a concurrent booking committed.
     const order = await lockOrderWait(tx, orderId);
     if (!order) throw new Error(`order ${orderId} not found`);
-    if (isFinalStatus(order.status) || order.status === 'pending_submit')
-      return { order, trades: [], changed: false };
+    if (isFinalStatus(order.status) || order.status === 'pending_submit') return unchanged(order);
     const recorded = await fillTotals(tx, orderId);
-    if (cmp(ex.filledQty, recorded.qty) < 0) return { order, trades: [], changed: false };
-    const trades: Trade[] = [];
+    if (cmp(ex.filledQty, recorded.qty) < 0) return unchanged(order);
+    let trade: Trade | null = null;
+    let position: PositionUpdate | null = null;
     if (cmp(ex.filledQty, recorded.qty) > 0) {
       if (ex.filledAvgPrice === null)
         throw new Error(`order ${orderId}: venue reports a fill without a price`);
       const qty = sub(ex.filledQty, recorded.qty);
       // The new part's price: cumulative notional now, less the notional already recorded, per unit.
       const price = div(sub(mul(ex.filledAvgPrice, ex.filledQty), recorded.notional), qty);
-      const fill = await insertFill(tx, {
-        orderId,
-        exchangeFillId: `${ex.id}:${ex.filledQty}`,
-        symbol: order.symbol,
-        side: order.side,
-        qty,
-        price,
-        fee: max(sub(ex.fee, recorded.fee), '0'),
-        filledAt: ex.filledAt ?? ex.updatedAt,
-      });
+      const [fill, held] = await Promise.all([
+        insertFill(tx, {
+          orderId,
+          exchangeFillId: `${ex.id}:${ex.filledQty}`,
+          symbol: order.symbol,
+          side: order.side,
+          qty,
+          price,
+          fee: max(sub(ex.fee, recorded.fee), '0'),
+          filledAt: ex.filledAt ?? ex.updatedAt,
+        }),
+        lockPosition(tx, order.strategy, order.symbol),
+      ]);
       if (fill) {
-        const trade = await bookFillInto(tx, order.strategy, fill, orderId);
-        if (trade) trades.push(trade);
+        const b = booking(order.strategy, fill, orderId, held);
+        trade = await insertTrade(tx, b.trade);
+        if (trade) position = b.position;
       }
     }
     const changed = differs(order, ex);
-    const updated = changed
-      ? await updateOrder(tx, orderId, {
-          status: ex.status,
-          exchangeOrderId: ex.id,
-          filledQty: ex.filledQty,
-          filledAvgPrice: ex.filledAvgPrice,
-          errorMessage: ex.reason ?? undefined,
-          detail: { filledQty: ex.filledQty, filledAvgPrice: ex.filledAvgPrice, reason: ex.reason ?? null },
-        })
-      : order;
-    return { order: updated, trades, changed };
-  }) as Promise<AppliedOrder>;
+    const trades = trade ? [trade] : [];
+    const state = { ...order, status: ex.status, filledQty: dec(ex.filledQty) };
+    // Independent writes, one round trip.
+    const [updated, , tradesEvent, orderEvent] = await Promise.all([
+      changed
+        ? updateOrder(tx, orderId, {
+            status: ex.status,
+            exchangeOrderId: ex.id,
+            filledQty: ex.filledQty,
+            filledAvgPrice: ex.filledAvgPrice,
+            errorMessage: ex.reason ?? undefined,
+            detail: {
+              filledQty: ex.filledQty,
+              filledAvgPrice: ex.filledAvgPrice,
+              reason: ex.reason ?? null,
+            },
+          })
+        : order,
+      position ? savePosition(tx, position) : null,
+      trades.length
+        ? stageEvent(ctx, tx, 'trades.recorded', tradesPayload(trades), tradesEventId(trades))
+        : null,
+      changed && opts.announce ? stageOrderEvent(ctx, tx, state) : null,
+    ]);
+    return {
+      applied: { order: updated, trades, changed },
+      events: [tradesEvent, orderEvent].filter((e): e is EventEnvelope => e !== null),
+    };
+  });
+  for (const e of events) await sendEvent(ctx, e);
+  return applied;
 }
 
 /** Announces a booked batch of trades. */
 export async function announceTrades(ctx: PipelineContext, trades: readonly Trade[]): Promise<void> {
   if (trades.length === 0) return;
-  await publish(
-    ctx,
-    'trades.recorded',
-    {
-      trades: trades.map((t) => ({
-        id: t.id,
-        strategy: t.strategy,
-        symbol: t.symbol,
-        side: t.side,
-        qty: t.qty,
-        price: t.price,
-        realizedPnl: t.realizedPnl,
-      })),
-    },
-    `trades.recorded:${trades.map((t) => t.id).join(',')}`.slice(0, 200),
-  );
+  await publish(ctx, 'trades.recorded', tradesPayload(trades), tradesEventId(trades));
 }
 
 /** Announces an order's state; the id makes each (status, filled) state one event. */
-export async function announceOrder(
-  ctx: PipelineContext,
-  o: Pick<Order, 'id' | 'clientOrderId' | 'strategy' | 'symbol' | 'side' | 'status' | 'filledQty'>,
-): Promise<void> {
-  await publish(
-    ctx,
-    'orders.updated',
-    {
-      orders: [
-        {
-          id: o.id,
-          clientOrderId: o.clientOrderId,
-          strategy: o.strategy,
-          symbol: o.symbol,
-          side: o.side,
-          status: o.status,
-          filledQty: o.filledQty,
-        },
-      ],
-    },
-    `orders.updated:${o.id}:${o.status}:${o.filledQty}`,
-  );
+export async function announceOrder(ctx: PipelineContext, o: AnnouncedOrder): Promise<void> {
+  await publish(ctx, 'orders.updated', orderPayload(o), orderEventId(o));
 }
 
 export interface RecordedOrder {
@@ -187,6 +246,23 @@ export interface RecordedOrder {
 export interface RecordTradesResult {
   orders: RecordedOrder[];
   tradeIds: number[];
+}
+
+/**
+ * Our order as its venue reports it now, or null when the venue has none. Looked up by client order id
+ * with the symbol (venues that index orders per symbol find closed ones too); once the venue has told
+ * us its id, an order under our client id with another venue id is not ours (Binance reuses client ids
+ * of closed orders) and is not applied.
+ */
+async function lookUp(order: Order): Promise<ExchangeOrder | null> {
+  const exchange = await getExchange(order.exchange);
+  const ex = await exchange.getOrderByClientId(order.clientOrderId, order.symbol);
+  if (ex && order.exchangeOrderId !== null && ex.id !== order.exchangeOrderId) {
+    throw new Error(
+      `the venue's order under client_order_id ${order.clientOrderId} is ${ex.id}, not ours (${order.exchangeOrderId})`,
+    );
+  }
+  return ex;
 }
 
 /** Fetches one stored order from its venue and applies it. */
@@ -202,8 +278,7 @@ async function recordOne(
       trades: [],
     };
   }
-  const exchange = await getExchange(order.exchange);
-  const ex = await exchange.getOrderByClientId(order.clientOrderId);
+  const ex = await lookUp(order);
   if (!ex)
     return {
       result: { id: order.id, status: order.status, trades: [], note: 'unknown at the exchange' },
@@ -212,7 +287,7 @@ async function recordOne(
   // Nothing moved since the row was read (a redelivery, or the announcement of an order just placed):
   // no transaction needed.
   if (!differs(order, ex)) return { result: { id: order.id, status: order.status, trades: [] }, trades: [] };
-  const applied = await applyExchangeOrder(ctx.sql, order.id, ex);
+  const applied = await applyExchangeOrder(ctx, order.id, ex);
   return {
     result: { id: order.id, status: applied.order.status, trades: applied.trades.map((t) => t.id) },
     trades: applied.trades,
@@ -221,7 +296,8 @@ async function recordOne(
 
 /**
  * record-trade: for each order (by id, or from an orders.updated event), fetch it from its exchange and
- * book whatever filled since the last look. Errors are per order; the batch continues.
+ * book whatever filled since the last look, announcing each order's trades as they are booked. Errors
+ * are per order; the batch continues.
  */
 export async function recordTrades(
   ctx: PipelineContext,
@@ -246,7 +322,6 @@ export async function recordTrades(
       results.push({ id: order.id, status: order.status, trades: [], note: `error: ${errorMessage(e)}` });
     }
   }
-  await announceTrades(ctx, trades);
   if (trades.some((t) => cmp(t.realizedPnl, '0') < 0)) await checkDailyLossAfterTrade(ctx);
   return { orders: results, tradeIds: trades.map((t) => t.id) };
 }
@@ -273,11 +348,10 @@ export async function syncOpenOrders(
   const trades: Trade[] = [];
   for (const order of rows) {
     try {
-      const exchange = await getExchange(order.exchange);
-      const ex = await exchange.getOrderByClientId(order.clientOrderId);
+      const ex = await lookUp(order);
       if (!ex || !differs(order, ex)) continue;
       if (opts.apply) {
-        const applied = await applyExchangeOrder(ctx.sql, order.id, ex);
+        const applied = await applyExchangeOrder(ctx, order.id, ex, { announce: true });
         if (applied.changed) changed.push(applied.order);
         trades.push(...applied.trades);
       } else {
@@ -288,11 +362,7 @@ export async function syncOpenOrders(
       logOf(ctx).error({ orderId: order.id, err: errorMessage(e) }, 'syncing order failed');
     }
   }
-  if (opts.apply) {
-    for (const o of changed) await announceOrder(ctx, o);
-    await announceTrades(ctx, trades);
-    if (trades.some((t) => cmp(t.realizedPnl, '0') < 0)) await checkDailyLossAfterTrade(ctx);
-  }
+  if (trades.some((t) => cmp(t.realizedPnl, '0') < 0)) await checkDailyLossAfterTrade(ctx);
   return { checked: rows.length, changed, tradeIds: trades.map((t) => t.id) };
 }
 
@@ -300,14 +370,13 @@ export async function syncOpenOrders(
 export async function bookUnbookedFills(ctx: PipelineContext, limit = 500): Promise<Trade[]> {
   const trades: Trade[] = [];
   for (const fillId of await fillsWithoutTrades(ctx.sql, limit)) {
-    const trade = (await ctx.sql.begin(async (txRaw) => {
-      const tx = txRaw as unknown as Sql;
+    const trade = await transaction(ctx.sql, async (tx) => {
       const fill = await getFill(tx, fillId);
       if (!fill) return null;
       const order = await lockOrderWait(tx, fill.orderId);
       if (!order) return null;
       return bookFillInto(tx, order.strategy, fill, order.id);
-    })) as Trade | null;
+    });
     if (trade) trades.push(trade);
   }
   await announceTrades(ctx, trades);
@@ -318,7 +387,6 @@ export async function bookUnbookedFills(ctx: PipelineContext, limit = 500): Prom
 export async function refreshOrder(ctx: PipelineContext, orderId: number): Promise<Order | null> {
   const order = await getOrder(ctx.sql, orderId);
   if (!order) return null;
-  const { trades } = await recordOne(ctx, order);
-  await announceTrades(ctx, trades);
+  await recordOne(ctx, order);
   return getOrder(ctx.sql, orderId);
 }
