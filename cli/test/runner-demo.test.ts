@@ -33,7 +33,12 @@ describe('npm start: the demo trades within a minute', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     startedAt = Date.now();
-    child = await startChild(['--state-dir', state.dir, '--no-web-build'], bareEnv(), port);
+    // A 1 s window for event streams answered through the template: the runner's /api must not use it.
+    child = await startChild(
+      ['--state-dir', state.dir, '--no-web-build'],
+      bareEnv({ WEAVER_SSE_WINDOW_MS: '1000' }),
+      port,
+    );
     // Starting (embedded PostgreSQL's initdb included) is not counted in the minute, but has its own bound.
     expect(Date.now() - startedAt).toBeLessThan(60_000);
     startedAt = Date.now();
@@ -69,6 +74,40 @@ describe('npm start: the demo trades within a minute', () => {
     const positions = await api<{ items: { symbol: string; qty: string }[] }>('/api/positions');
     expect(positions.items.some((p) => p.symbol === t.symbol)).toBe(true);
   }, 90_000);
+
+  it('streams live events on one open connection at /api/events', async () => {
+    const controller = new AbortController();
+    const r = await fetch(`${base}/api/events`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/event-stream');
+    const reader = (r.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const ids: number[] = [];
+    let buffer = '';
+    const until = Date.now() + 6_000;
+    let ended = false;
+    while (Date.now() < until && ids.length < 3) {
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(1, until - Date.now()))),
+      ]);
+      if (next === null) break;
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      buffer += next.value;
+      for (const m of buffer.matchAll(/^id: ?(\d+)$/gm)) ids.push(Number(m[1]));
+      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+    }
+    controller.abort();
+    // The demo publishes bars every ~2 s: several events arrive on the same, still open, response.
+    expect(ended).toBe(false);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  }, 30_000);
 
   it('refuses the API without the token', async () => {
     const r = await fetch(`${base}/api/trades`);

@@ -30,7 +30,10 @@ export interface Invoked extends HandlerResponse {
   ms: number;
 }
 
-type Loaded = { handler: TemplateHandler } | { error: string };
+type Loaded = { handler: TemplateHandler; module: Record<string, unknown> } | { error: string };
+
+/** A Web-standard request handler (`(Request) => Response`), as Hono and other fetch-style apps expose. */
+export type FetchHandler = (request: Request) => Promise<Response> | Response;
 
 const text = (status: number, message: string): HandlerResponse => ({
   status,
@@ -66,12 +69,35 @@ export class FunctionHost {
         continue;
       }
       try {
-        const mod = (await import(pathToFileURL(f.source).href)) as { default?: unknown };
+        const mod = (await import(pathToFileURL(f.source).href)) as Record<string, unknown>;
         const handler = mod.default;
         if (typeof handler !== 'function') throw new Error('its default export is not a handler function');
-        this.loaded.set(f.name, { handler: handler as TemplateHandler });
+        this.loaded.set(f.name, { handler: handler as TemplateHandler, module: mod });
       } catch (e) {
         this.loaded.set(f.name, { error: (e as Error).message });
+      }
+    }
+  }
+
+  /**
+   * The function module's named `fetch` export, when it has one: a function that can also answer plain
+   * Web requests (the gateway), which the runner serves directly so event streams stay open.
+   */
+  fetchHandler(name: string): FetchHandler | undefined {
+    const l = this.loaded.get(name);
+    const f = l && 'module' in l ? l.module.fetch : undefined;
+    return typeof f === 'function' ? (f as FetchHandler) : undefined;
+  }
+
+  /** Calls each function module's named `close` export, if any (open event streams, worker pools). */
+  async closeModules(): Promise<void> {
+    for (const [name, l] of this.loaded) {
+      const close = 'module' in l ? l.module.close : undefined;
+      if (typeof close !== 'function') continue;
+      try {
+        await (close as () => unknown)();
+      } catch (e) {
+        this.log.warn({ fn: name, err: (e as Error).message }, 'function module did not close cleanly');
       }
     }
   }

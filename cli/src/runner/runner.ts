@@ -230,6 +230,8 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
           cron.stop();
           topics.stop();
           web.stop();
+          // Open event streams end first, or the server would wait on them.
+          await host.closeModules();
           const serverClosed = closeServer(server);
           const left = await host.drain(15_000);
           if (left) log.warn({ left }, 'stopped with invocations still running');

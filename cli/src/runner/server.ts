@@ -3,12 +3,16 @@
  *   /function/<name>[/<path>]        synchronous invocation; the function sees /<path>
  *   /async-function/<name>[/<path>]  202 Accepted now, run in the background, result POSTed to X-Callback-Url
  *   /healthz                         gateway health
- *   /api/<path>                      the `gateway` function, seeing the whole /api/<path> (as at
- *                                    /function/gateway/api/<path> on faasd)
+ *   /api/<path>, /metrics            the `gateway` function, seeing the whole path (as at
+ *                                    /function/gateway/api/<path> on faasd). When its module also
+ *                                    exports a Web `fetch`, that answers instead, so /api/events
+ *                                    streams for as long as the browser holds it (through the
+ *                                    template, a stream can only answer in windows).
  *   everything else (GET)            the web UI
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Logger } from '@weaver/shared/log';
 import { limitFor, tooLarge } from './body.ts';
 import type { FunctionHost, Invocation } from './host.ts';
@@ -63,11 +67,13 @@ function route(
   const m = /^\/(function|async-function)\/([^/]+)(\/.*)?$/.exec(pathname);
   if (m)
     return { kind: m[1] === 'function' ? 'sync' : 'async', fn: decodeURIComponent(m[2]), path: m[3] ?? '/' };
-  if (pathname === '/api' || pathname.startsWith('/api/')) return { kind: 'api' };
+  if (pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics') return { kind: 'api' };
   return null;
 }
 
 export function createRunnerServer(host: FunctionHost, web: WebUi, log: Logger): Server {
+  const apiFetch = host.fetchHandler(API_FUNCTION);
+  const api = apiFetch ? getRequestListener((request) => apiFetch(request)) : undefined;
   const invocation = async (
     req: IncomingMessage,
     fn: string,
@@ -93,6 +99,10 @@ export function createRunnerServer(host: FunctionHost, web: WebUi, log: Logger):
       res
         .writeHead(405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' })
         .end('method not allowed');
+      return;
+    }
+    if (r.kind === 'api' && api) {
+      await api(req, res);
       return;
     }
     const fn = r.kind === 'api' ? API_FUNCTION : r.fn;

@@ -201,7 +201,7 @@ describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../sh
             mid.push(ours.middle);
             expect(max.push(d.high[i])).toBe(ours.upper);
             expect(min.push(d.low[i])).toBe(ours.lower);
-            r.push(theirs.update({ high: d.high[i], low: d.low[i], close: d.close[i] }, false));
+            r.push(theirs.update({ high: d.high[i], low: d.low[i] }, false));
           }
           expect(
             worstGap(
