@@ -4,6 +4,8 @@
  * sends whole bodies, so event streams answer in windows (see events/stream.ts); the request carries
  * `x-weaver-transport: faas` to say so.
  */
+import { env } from '@weaver/shared/config';
+import { ensureMigrated } from '@weaver/shared/db';
 import { type FaasEvent, type FaasHandler, HttpError } from '@weaver/shared/runtime';
 import { createGateway, type Gateway } from './app.ts';
 import { toErrorAnswer } from './errors.ts';
@@ -54,6 +56,8 @@ export function createFaasHandler(make: () => Gateway = () => createGateway()): 
     let text: string;
     try {
       gateway ??= make();
+      // Deployed, the gateway may be the first function to start after a release: migrate on cold start.
+      if (env().WEAVER_AUTO_MIGRATE) await ensureMigrated(gateway.deps.sql());
       const res = await gateway.fetch(toRequest(event));
       status = res.status;
       headers = {};

@@ -26,8 +26,18 @@ import { WebUi } from './web.ts';
 /** The repository root (this file is cli/src/runner/runner.ts). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-/** Addresses of services the runner provides itself unless the shell names them: weaver.env's are faasd's. */
-const PROVIDED_BY_RUNNER = new Set(['NATS_URL', 'DATABASE_URL']);
+/**
+ * Settings the runner provides itself unless the shell names them: weaver.env's are faasd's (service
+ * addresses, and backtests fanned out through the OpenFaaS queue, where locally worker threads share
+ * the machine's cores).
+ */
+const PROVIDED_BY_RUNNER = new Set([
+  'NATS_URL',
+  'DATABASE_URL',
+  'WEAVER_BACKTEST_DISPATCH',
+  'WEAVER_OPENFAAS_GATEWAY',
+  'WEAVER_BACKTEST_CALLBACK_URL',
+]);
 
 export interface RunnerOptions {
   /** Folder holding stack.yml, functions/, gateway/ and web/ (default: this repository). */

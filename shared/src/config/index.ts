@@ -56,6 +56,8 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+@\d+x\d+(\.\d+)?$/, { message: 'must look like <epoch ms>@<real start ms>x<speed>' })
     .optional(),
+  /** Deployed functions apply pending migrations on their cold start (see db/migrate.ts ensureMigrated). */
+  WEAVER_AUTO_MIGRATE: bool.default(true),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -46,9 +46,9 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<number[]>
         applied_at timestamptz NOT NULL DEFAULT now()
       )`;
     const done = new Map(
-      (await tx<{ version: number; checksum: string }[]>`SELECT version, checksum FROM schema_migrations`).map(
-        (r) => [r.version, r.checksum],
-      ),
+      (
+        await tx<{ version: number; checksum: string }[]>`SELECT version, checksum FROM schema_migrations`
+      ).map((r) => [r.version, r.checksum]),
     );
     for (const m of migrations) {
       const seen = done.get(m.version);
@@ -64,4 +64,21 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<number[]>
     }
   });
   return applied;
+}
+
+const migrated = new WeakMap<Sql, Promise<number[]>>();
+
+/**
+ * Applies pending migrations once per pool, on first use. Deployed functions call it on their cold
+ * start (WEAVER_AUTO_MIGRATE, default on), so a release with new migrations needs no manual step: the
+ * first function to start migrates under the advisory lock, the others find nothing to do.
+ */
+export function ensureMigrated(sql: Sql): Promise<number[]> {
+  let done = migrated.get(sql);
+  if (!done) {
+    done = migrate(sql);
+    migrated.set(sql, done);
+    done.catch(() => migrated.delete(sql));
+  }
+  return done;
 }

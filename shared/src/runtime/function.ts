@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { type Bus, InvalidEventError, parseEnvelope, bus as processBus } from '../bus/index.ts';
-import { ConfigError } from '../config/index.ts';
+import { ConfigError, env } from '../config/index.ts';
 import { db } from '../db/client.ts';
+import { ensureMigrated } from '../db/migrate.ts';
 import { finishRun, startRun } from '../db/runs.ts';
 import { type Logger, logger } from '../log/index.ts';
 import { reportFunctionFailure } from '../notify/failures.ts';
@@ -140,6 +141,7 @@ export function defineFunction<S extends z.ZodType, R>(def: FunctionDefinition<S
         log = logger().child({ fn: def.name, correlationId, event: envelope.type });
       }
       sql = db();
+      if (env().WEAVER_AUTO_MIGRATE) await ensureMigrated(sql);
       runId = await startRun(sql, { functionName: def.name, correlationId, trigger });
       log = log.child({ runId });
       const parsed = def.input.safeParse(input);
