@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BacktestDispatchEnv } from '@weaver/shared/backtest';
 import { EnvSchema } from '@weaver/shared/config';
 import { EVENT_TYPES } from '@weaver/shared/schemas';
 import { describe, expect, it } from 'vitest';
@@ -111,7 +112,11 @@ describe('stack.yml', () => {
 
   it('keeps weaver.env to known settings and no secrets', () => {
     const keys = Object.keys(weaverEnv.environment);
-    const settings = [...Object.keys(EnvSchema.shape), ...Object.keys(GatewayEnvSchema.shape)];
+    const settings = [
+      ...Object.keys(EnvSchema.shape),
+      ...Object.keys(GatewayEnvSchema.shape),
+      ...Object.keys(BacktestDispatchEnv.shape),
+    ];
     for (const k of keys) {
       expect(settings, k).toContain(k);
       expect(k).not.toMatch(/KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL/);

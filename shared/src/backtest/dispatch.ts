@@ -211,7 +211,7 @@ export class OpenFaasDispatcher implements Dispatcher {
   async close(): Promise<void> {}
 }
 
-const DispatchEnv = z.object({
+export const BacktestDispatchEnv = z.object({
   WEAVER_BACKTEST_DISPATCH: z.enum(['local', 'openfaas']).default('local'),
   WEAVER_OPENFAAS_GATEWAY: z.string().url().optional(),
   WEAVER_BACKTEST_CALLBACK_URL: z.string().url().optional(),
@@ -223,7 +223,7 @@ const DispatchEnv = z.object({
  * naming the variable.
  */
 export function dispatcherFromEnv(env: NodeJS.ProcessEnv = process.env): Dispatcher {
-  const e = DispatchEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const e = BacktestDispatchEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!e.success) {
     const i = e.error.issues[0];
     throw new Error(`invalid configuration: ${i.path.join('.')} ${i.message}`);
