@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeEnvelope } from '@weaver/shared/bus';
+import { setLogDestination } from '@weaver/shared/log';
 import { invokeHandler } from '@weaver/shared/runtime';
 import { useTestDatabase } from '@weaver/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,5 +78,51 @@ describe('notify function', () => {
       error: { code: 'notify_failed', fields: { slack: 'HTTP 403: action_prohibited' } },
     });
     expect(rx.at('/hook')).toHaveLength(1);
+  });
+});
+
+describe('notify function with no channel configured', () => {
+  const tdb = useTestDatabase();
+  const lines: { level: string; msg: string }[] = [];
+  let dir: string;
+  beforeAll(() => {
+    // An empty secrets folder and no channel variables: what the demo runs with.
+    dir = mkdtempSync(join(tmpdir(), 'weaver-notify-none-'));
+    process.env.WEAVER_SECRETS_DIR = dir;
+    for (const name of ['TELEGRAM', 'DISCORD', 'SLACK', 'WEBHOOK'])
+      delete process.env[`WEAVER_NOTIFY_${name}`];
+    setLogDestination((line) => lines.push(JSON.parse(line)));
+  });
+  afterAll(() => {
+    setLogDestination((line) => process.stdout.write(line));
+    rmSync(dir, { recursive: true, force: true });
+    delete process.env.WEAVER_SECRETS_DIR;
+  });
+
+  it('says so once per process, at info, and sends nothing', async () => {
+    for (const id of [21, 22, 23]) {
+      const event = makeEnvelope(
+        'trades.recorded',
+        {
+          trades: [
+            { id, strategy: 'sma', symbol: 'AAPL', side: 'buy', qty: '1', price: '190', realizedPnl: '0' },
+          ],
+        },
+        { correlationId: `corr-none-${id}` },
+      );
+      const res = await invokeHandler(handler, {
+        body: event,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ channels: [], invalidChannels: {} });
+    }
+    const notes = lines.filter((l) => /no notification channel/.test(l.msg));
+    expect(notes).toEqual([expect.objectContaining({ level: 'info' })]);
+    expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    // the three runs did happen (and were logged), yet no notification was written
+    expect(lines.filter((l) => l.msg === 'run ok')).toHaveLength(3);
+    const [{ n }] = await tdb.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM notifications`;
+    expect(n).toBe(0);
   });
 });

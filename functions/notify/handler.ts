@@ -2,6 +2,7 @@ import {
   configuredChannels,
   NotifyRequest,
   type NotifyResult,
+  noteNoChannels,
   notificationsFor,
   notifyAll,
   type Outgoing,
@@ -29,7 +30,7 @@ export default defineFunction({
     }
     const { channels, invalid } = configuredChannels();
     if (Object.keys(invalid).length) ctx.log.error({ invalid }, 'notification channels misconfigured');
-    if (channels.length === 0) ctx.log.warn('no notification channel configured');
+    if (channels.length === 0) noteNoChannels(ctx.log);
     const sent: { dedupeKey: string; results: NotifyResult[] }[] = [];
     for (const o of outgoing) {
       const results = await notifyAll(ctx.sql, o.notification, {

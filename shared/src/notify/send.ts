@@ -47,6 +47,18 @@ export function configuredChannels(): { channels: ConfiguredChannel[]; invalid: 
   return { channels, invalid };
 }
 
+let noChannelNoted = false;
+
+/**
+ * Says, once per process and at info level, that notifications go nowhere: having no channel is a
+ * choice (the demo, a trader who reads the dashboard), not a fault to repeat on every event.
+ */
+export function noteNoChannels(log: Logger): void {
+  if (noChannelNoted) return;
+  noChannelNoted = true;
+  log.info('no notification channel configured: notifications are not sent');
+}
+
 class DeliveryError extends Error {
   constructor(
     message: string,
