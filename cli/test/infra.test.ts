@@ -212,7 +212,11 @@ describe('faasd additions', () => {
     const subjects = stack.functions.flatMap((f) => (f.trigger.kind === 'topic' ? f.trigger.subjects : []));
     expect(subjects.length).toBeGreaterThan(3);
     for (const s of subjects) expect(topics, `nats-connector does not subscribe to ${s}`).toContain(s);
+    // Synchronous delivery, one message at a time per subject, as the local runner delivers them.
+    expect(env.asynchronous_invocation).toBe('false');
+    expect(docs).toContain('asynchronous_invocation=false');
     expect(envOf(services['cron-connector']).gateway_url).toBe('http://gateway:8080');
+    expect(envOf(services['cron-connector']).asynchronous_invocation).toBe('false');
     expect(stack.functions.some((f) => f.trigger.kind === 'cron')).toBe(true);
   });
 
