@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Position } from '../schemas/index.ts';
 import { iso, isoOrNull } from './rows.ts';
+import { sendNow } from './transaction.ts';
 
 interface PositionRow {
   strategy: string;
@@ -31,11 +32,13 @@ export async function getPosition(sql: Sql, strategy: string, symbol: string): P
 
 /** The book's position, created flat if absent, locked for the rest of the transaction. */
 export async function lockPosition(tx: Sql, strategy: string, symbol: string): Promise<Position> {
-  await tx`
+  // One round trip: the insert is sent first, so the locking read after it finds the row.
+  const created = sendNow(tx`
     INSERT INTO positions (strategy, symbol) VALUES (${strategy}, ${symbol})
-    ON CONFLICT (strategy, symbol) DO NOTHING`;
+    ON CONFLICT (strategy, symbol) DO NOTHING`);
   const [row] = await tx<PositionRow[]>`
     SELECT * FROM positions WHERE strategy = ${strategy} AND symbol = ${symbol} FOR UPDATE`;
+  await created;
   return toPosition(row);
 }
 

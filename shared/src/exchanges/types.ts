@@ -80,6 +80,12 @@ export interface ExchangeCapabilities {
   shorting: boolean;
   /** True when the venue trades around the clock (crypto). */
   alwaysOpen: boolean;
+  /**
+   * True when the venue refuses a client order id it has ever seen, whatever became of that order
+   * (Alpaca, the sim); false or absent when only open orders' ids must be unique (Binance), where a
+   * resent id of a filled order is a second order.
+   */
+  uniqueClientOrderIds?: boolean;
 }
 
 /** Typed venue errors, so callers (and the order's row and the UI) know what happened. */

@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
-import { type Bus, emit, makeEnvelope } from '../bus/index.ts';
+import { type Bus, makeEnvelope } from '../bus/index.ts';
 import { recordEvent } from '../db/events.ts';
+import { transaction } from '../db/transaction.ts';
 import { type Logger, logger } from '../log/index.ts';
 import type { EventEnvelope, EventPayload, EventType } from '../schemas/index.ts';
 
@@ -18,14 +19,26 @@ export interface PipelineContext {
 
 export const logOf = (ctx: PipelineContext): Logger => ctx.log ?? logger();
 
-/** Audit row + publish with a deterministic id, so a repeated run publishes nothing new to the stream. */
+/**
+ * Audit row + publish with a deterministic id, so a repeated run publishes nothing new to the stream.
+ * The row is written (BEGIN, INSERT and COMMIT in one round trip) before the publish, and its commit
+ * does not wait for the disk: what it records is already committed, and the stream keeps the event.
+ */
 export async function publish<T extends EventType>(
   ctx: PipelineContext,
   type: T,
   payload: EventPayload<T>,
   id: string,
 ): Promise<void> {
-  await emit(ctx.sql, await ctx.bus(), type, payload, { correlationId: ctx.correlationId, id });
+  const envelope = await transaction(
+    ctx.sql,
+    async (tx, control) => {
+      const [staged] = await Promise.all([stageEvent(ctx, tx, type, payload, id), control.commit()]);
+      return staged;
+    },
+    { synchronousCommit: false },
+  );
+  await sendEvent(ctx, envelope);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   listStrategies,
   loadSeries,
   type NewSignal,
+  sendNow,
   transaction,
 } from '../db/index.ts';
 import { notFound } from '../runtime/errors.ts';
@@ -155,6 +156,13 @@ async function evaluateSymbol(
   return { signals, last: fresh.time[fresh.length - 1], evaluated: fresh.length };
 }
 
+/**
+ * A run's signals and cursors are re-derived from the stored bars if a PostgreSQL crash loses them
+ * (the strategies are deterministic), and the claim that acts on a signal commits synchronously after
+ * them (WAL is flushed in order): their commit need not wait for the disk.
+ */
+const RECOVERABLE = { synchronousCommit: false };
+
 /** Runs one strategy over its symbols in one transaction, holding its lock (concurrent runs queue). */
 async function runStrategy(
   ctx: PipelineContext,
@@ -169,30 +177,39 @@ async function runStrategy(
     throw new StrategyError(strategy.name, errorMessage(e));
   }
   const { params, warmup } = prepare(strategy, module);
-  return transaction(ctx.sql, async (tx) => {
-    // Sent first, so the cursors are read under the strategy's lock; both in one round trip.
-    const lock =
-      tx`SELECT pg_advisory_xact_lock(hashtextextended(${`signals:${strategy.name}`}, 0))`.execute();
-    const cursors = await getCursors(tx, strategy.id);
-    await lock;
-    const symbols = strategy.symbols.filter((symbol) => !onlySymbols || onlySymbols.has(symbol));
-    // Every symbol's bars are loaded at once (pipelined on the transaction's connection).
-    const results = await Promise.all(
-      symbols.map((symbol) =>
-        evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol)),
-      ),
-    );
-    const pending = results.flatMap((r) => r.signals);
-    const evaluated = results.reduce((n, r) => n + r.evaluated, 0);
-    const [created] = await Promise.all([
-      insertSignals(tx, pending),
-      ...results.map((r, i) => (r.last === null ? null : advanceCursor(tx, strategy.id, symbols[i], r.last))),
-    ]);
-    return {
-      result: { name: strategy.name, status: 'ok' as const, evaluated, signals: created.length },
-      created,
-    };
-  });
+  return transaction(
+    ctx.sql,
+    async (tx, control) => {
+      // Sent first, so the cursors are read under the strategy's lock; both in one round trip.
+      const lock = sendNow(
+        tx`SELECT pg_advisory_xact_lock(hashtextextended(${`signals:${strategy.name}`}, 0))`,
+      );
+      const cursors = await getCursors(tx, strategy.id);
+      await lock;
+      const symbols = strategy.symbols.filter((symbol) => !onlySymbols || onlySymbols.has(symbol));
+      // Every symbol's bars are loaded at once (pipelined on the transaction's connection).
+      const results = await Promise.all(
+        symbols.map((symbol) =>
+          evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol)),
+        ),
+      );
+      const pending = results.flatMap((r) => r.signals);
+      const evaluated = results.reduce((n, r) => n + r.evaluated, 0);
+      // The signals, the cursors and the commit: one round trip.
+      const [created] = await Promise.all([
+        insertSignals(tx, pending),
+        ...results.map((r, i) =>
+          r.last === null ? null : advanceCursor(tx, strategy.id, symbols[i], r.last),
+        ),
+        control.commit(),
+      ]);
+      return {
+        result: { name: strategy.name, status: 'ok' as const, evaluated, signals: created.length },
+        created,
+      };
+    },
+    RECOVERABLE,
+  );
 }
 
 export interface GenerateSignalsOptions {

@@ -27,6 +27,8 @@ import {
   type NewOrder,
   openOrders,
   pgArray,
+  sendNow,
+  type TransactionControl,
   transaction,
   updateOrder,
 } from '../db/index.ts';
@@ -50,6 +52,7 @@ import {
 import { checkOrderRisk, loadRiskState, type RiskCode } from '../risk/index.ts';
 import { HttpError, notFound } from '../runtime/errors.ts';
 import {
+  type EventEnvelope,
   type ManualOrderResult,
   type Order,
   type Side,
@@ -181,48 +184,6 @@ interface Claim {
   position: string;
 }
 
-type ClaimResult =
-  | { kind: 'claimed'; order: Order; created: boolean }
-  | { kind: 'rejected'; code: RiskCode; reason: string };
-
-async function claimWithRisk(ctx: PipelineContext, c: Claim): Promise<ClaimResult> {
-  const now = clock().now();
-  const result = await transaction(ctx.sql, async (tx) => {
-    // Sent first, so the risk state below is read under the lock; both travel in one round trip.
-    const lock = tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`.execute();
-    const state = await loadRiskState(tx, {
-      strategy: c.intent.strategy,
-      clientOrderId: c.intent.clientOrderId,
-      now,
-    });
-    await lock;
-    if (state.existingOrderId !== null) {
-      const existing = await getOrder(tx, state.existingOrderId);
-      return { kind: 'claimed' as const, order: existing!, created: false, breach: null };
-    }
-    const check = await checkOrderRisk(tx, state, {
-      strategy: c.intent.strategy,
-      symbol: c.intent.symbol,
-      side: c.intent.side,
-      qty: c.intent.qty ?? div(c.intent.notional!, c.referencePrice),
-      price: c.referencePrice,
-      position: c.position,
-      now,
-    });
-    if (!check.verdict.ok)
-      return {
-        kind: 'rejected' as const,
-        code: check.verdict.code,
-        reason: check.verdict.reason,
-        breach: check.breach,
-      };
-    const claimed = await claimOrder(tx, c.intent);
-    return { kind: 'claimed' as const, order: claimed.order, created: claimed.created, breach: null };
-  });
-  if (result.breach) await haltForDailyLoss(ctx, result.breach);
-  return result;
-}
-
 interface SubmitResult {
   outcome: PlaceOutcome;
   order: Order | null;
@@ -234,116 +195,221 @@ interface SubmitResult {
 /** Decides, inside the submit transaction and through `tx` only, that a claim must not be sent now. */
 type SubmitVeto = (order: Order, tx: Sql, exchange: ExchangeAdapter) => Promise<string | null>;
 
+type Submitted = { result: SubmitResult; event: EventEnvelope | null };
+
 /**
- * Step 2–3 of claim-then-submit. `created` is whether this worker inserted the row; if not, the exchange
- * is asked for the id first. `beforeSubmit` may veto a late submission (a signal gone stale meanwhile).
- * The orders.updated event is staged in the same transaction and published once it committed.
+ * Step 2–3 of claim-then-submit, inside `tx`: lock the claimed row (another worker holding it is already
+ * submitting), look the id up at the exchange unless this worker created the row, submit, and store the
+ * answer with the order's orders.updated event (published by the caller once committed). `beforeSubmit`
+ * may veto a late submission (a signal gone stale meanwhile). `claimCommitted`, when the claim's commit
+ * travelled ahead of the lock, is confirmed before anything reaches the exchange.
  */
-async function submitClaimed(
+async function submitIn(
   ctx: PipelineContext,
+  tx: Sql,
+  control: TransactionControl,
   orderId: number,
   created: boolean,
   referencePrice: string | undefined,
   beforeSubmit?: SubmitVeto,
-): Promise<SubmitResult> {
+  claimCommitted?: Promise<void>,
+): Promise<Submitted> {
   const log = logOf(ctx);
-  const { result, event } = await transaction(ctx.sql, async (tx) => {
-    const row = await lockOrder(tx, orderId);
-    if (!row) return { result: { outcome: 'in_progress' as const, order: null }, event: null };
-    if (row.status !== 'pending_submit') {
-      if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
-      return { result: { outcome: 'exists' as const, order: row }, event: null };
-    }
-    /** Stores the row's new state, marks its signal and stages the announcement: one round trip. */
-    const settle = async (
-      update: Parameters<typeof updateOrder>[2],
-      signal: { status: 'ordered' | 'skipped' | 'rejected'; reason: string | null } | null,
-    ) => {
-      const [stored, , staged] = await Promise.all([
-        updateOrder(tx, row.id, update),
-        signal && row.signalId !== null
-          ? markSignal(tx, row.signalId, signal.status, signal.reason, { force: true })
-          : null,
-        stageOrderEvent(ctx, tx, { ...row, status: update.status }),
-      ]);
-      return { stored, staged };
-    };
-    const fail = async (code: string, message: string, httpStatus: number | null) => {
-      const { stored, staged } = await settle(
-        { status: 'failed', errorCode: code, errorMessage: message, detail: { code, message, httpStatus } },
-        { status: 'rejected', reason: `exchange refused: ${code}: ${message}` },
-      );
-      const result: SubmitResult = { outcome: 'failed', order: stored, reason: `${code}: ${message}` };
-      return { result, event: staged };
-    };
-    const exchange = await getExchange(row.exchange);
-    // The symbol lets venues that index orders per symbol (CCXT) find a closed order too.
-    let ex: ExchangeOrder | null = created
-      ? null
-      : await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
-    if (ex) {
-      // Found after a crash or a redelivery: ours only if it is the order this row describes.
-      const foreign = await foreignOrderReason(exchange, row, ex);
-      if (foreign) return fail('duplicate_client_order_id', foreign, null);
-    } else {
-      const veto = beforeSubmit ? await beforeSubmit(row, tx, exchange) : null;
-      if (veto) {
-        const { stored, staged } = await settle(
-          { status: 'failed', errorCode: 'abandoned', errorMessage: veto },
-          { status: 'skipped', reason: veto },
-        );
-        const result: SubmitResult = { outcome: 'skipped', order: stored, reason: veto };
-        return { result, event: staged };
-      }
-      try {
-        ex = await exchange.submitOrder(intentOf(row, referencePrice));
-      } catch (e) {
-        if (e instanceof ExchangeError && e.code === 'duplicate_client_order_id') {
-          // An earlier attempt may have landed (adopt it), or the id belongs to another order (fail).
-          const found = await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
-          if (found) {
-            const foreign = await foreignOrderReason(exchange, row, found);
-            if (foreign) return fail('duplicate_client_order_id', foreign, e.status ?? null);
-            ex = found;
-          }
-        }
-        if (!ex) {
-          const code = e instanceof ExchangeError ? e.code : 'unknown';
-          const message = errorMessage(e);
-          if (e instanceof ExchangeError && e.retryable) {
-            // The exchange may or may not have it: keep the claim; the next attempt looks it up first.
-            log.warn({ orderId: row.id, code, err: message }, 'submit not confirmed; will retry');
-            const kept = await updateOrder(tx, row.id, {
-              status: 'pending_submit',
-              errorCode: code,
-              errorMessage: message,
-            });
-            const result: SubmitResult = { outcome: 'retry', order: kept, reason: message };
-            return { result, event: null };
-          }
-          return fail(code, message, e instanceof ExchangeError ? (e.status ?? null) : null);
-        }
-      }
-    }
-    const hasFills = !isZero(ex.filledQty);
-    // Fills are booked by recordTrades, which moves the status along with them; until then a filled
-    // order reads as accepted so it is never final without its fills.
-    const { stored, staged } = await settle(
-      {
-        status: hasFills ? 'accepted' : ex.status,
-        exchangeOrderId: ex.id,
-        submittedAt: ex.submittedAt,
-        errorCode: null,
-        errorMessage: null,
-        detail: { exchangeStatus: ex.status, exchangeOrderId: ex.id, recovered: !created },
-      },
-      { status: 'ordered', reason: null },
+  const row = await lockOrder(tx, orderId);
+  await claimCommitted;
+  if (!row) return { result: { outcome: 'in_progress', order: null }, event: null };
+  if (row.status !== 'pending_submit') {
+    if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
+    return { result: { outcome: 'exists', order: row }, event: null };
+  }
+  /**
+   * Stores the row's new state, marks its signal and stages the announcement, and commits: one round
+   * trip for all four.
+   */
+  const settle = async (
+    update: Parameters<typeof updateOrder>[2],
+    signal: { status: 'ordered' | 'skipped' | 'rejected'; reason: string | null },
+    result: (stored: Order) => SubmitResult,
+  ): Promise<Submitted> => {
+    const [stored, , event] = await Promise.all([
+      updateOrder(tx, row.id, update),
+      row.signalId !== null
+        ? markSignal(tx, row.signalId, signal.status, signal.reason, { force: true })
+        : null,
+      stageOrderEvent(ctx, tx, { ...row, status: update.status }),
+      control.commit(),
+    ]);
+    return { result: result(stored), event };
+  };
+  const fail = (code: string, message: string, httpStatus: number | null): Promise<Submitted> =>
+    settle(
+      { status: 'failed', errorCode: code, errorMessage: message, detail: { code, message, httpStatus } },
+      { status: 'rejected', reason: `exchange refused: ${code}: ${message}` },
+      (stored) => ({ outcome: 'failed', order: stored, reason: `${code}: ${message}` }),
     );
-    const result: SubmitResult = { outcome: 'ordered', order: stored, hasFills };
-    return { result, event: staged };
-  });
+  const exchange = await getExchange(row.exchange);
+  // The symbol lets venues that index orders per symbol (CCXT) find a closed order too.
+  let ex: ExchangeOrder | null = created
+    ? null
+    : await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
+  if (ex) {
+    // Found after a crash or a redelivery: ours only if it is the order this row describes.
+    const foreign = await foreignOrderReason(exchange, row, ex);
+    if (foreign) return fail('duplicate_client_order_id', foreign, null);
+  } else {
+    const veto = beforeSubmit ? await beforeSubmit(row, tx, exchange) : null;
+    if (veto) {
+      return settle(
+        { status: 'failed', errorCode: 'abandoned', errorMessage: veto },
+        { status: 'skipped', reason: veto },
+        (stored) => ({ outcome: 'skipped', order: stored, reason: veto }),
+      );
+    }
+    try {
+      ex = await exchange.submitOrder(intentOf(row, referencePrice));
+    } catch (e) {
+      if (e instanceof ExchangeError && e.code === 'duplicate_client_order_id') {
+        // An earlier attempt may have landed (adopt it), or the id belongs to another order (fail).
+        const found = await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
+        if (found) {
+          const foreign = await foreignOrderReason(exchange, row, found);
+          if (foreign) return fail('duplicate_client_order_id', foreign, e.status ?? null);
+          ex = found;
+        }
+      }
+      if (!ex) {
+        const code = e instanceof ExchangeError ? e.code : 'unknown';
+        const message = errorMessage(e);
+        if (e instanceof ExchangeError && e.retryable) {
+          // The exchange may or may not have it: keep the claim; the next attempt looks it up first.
+          log.warn({ orderId: row.id, code, err: message }, 'submit not confirmed; will retry');
+          const kept = await updateOrder(tx, row.id, {
+            status: 'pending_submit',
+            errorCode: code,
+            errorMessage: message,
+          });
+          return { result: { outcome: 'retry', order: kept, reason: message }, event: null };
+        }
+        return fail(code, message, e instanceof ExchangeError ? (e.status ?? null) : null);
+      }
+    }
+  }
+  const hasFills = !isZero(ex.filledQty);
+  // Fills are booked by recordTrades, which moves the status along with them; until then a filled
+  // order reads as accepted so it is never final without its fills.
+  return settle(
+    {
+      status: hasFills ? 'accepted' : ex.status,
+      exchangeOrderId: ex.id,
+      submittedAt: ex.submittedAt,
+      errorCode: null,
+      errorMessage: null,
+      detail: { exchangeStatus: ex.status, exchangeOrderId: ex.id, recovered: !created },
+    },
+    { status: 'ordered', reason: null },
+    (stored) => ({ outcome: 'ordered', order: stored, hasFills }),
+  );
+}
+
+/** Resumes an existing claim (a redelivery, a restart, the reconcile sweep) in its own transaction. */
+async function submitClaimed(
+  ctx: PipelineContext,
+  orderId: number,
+  referencePrice: string | undefined,
+  beforeSubmit?: SubmitVeto,
+): Promise<SubmitResult> {
+  // Asynchronous commit: see claimAndSubmit.
+  const { result, event } = await transaction(
+    ctx.sql,
+    (tx, control) => submitIn(ctx, tx, control, orderId, false, referencePrice, beforeSubmit),
+    { synchronousCommit: false },
+  );
   if (event) await sendEvent(ctx, event);
   return result;
+}
+
+type ClaimOutcome =
+  | { kind: 'rejected'; code: RiskCode; reason: string }
+  | { kind: 'claimed'; order: Order; created: boolean; submit: SubmitResult };
+
+/**
+ * Claim-then-submit on one connection. Under the risk lock: if no row has the client order id, run the
+ * risk checks and insert the claim. Then COMMIT (the claim is durable, the risk lock released) and, in
+ * the same write, BEGIN the submit transaction that locks the row — no round trip between the two.
+ * `accept` may refuse an existing claim before anything is sent (a manual id another book owns);
+ * `veto` (for claims this worker did not create) may abandon a late one.
+ */
+async function claimAndSubmit(
+  ctx: PipelineContext,
+  c: Claim,
+  opts: {
+    accept?: (order: Order, created: boolean) => void;
+    veto?: SubmitVeto;
+  } = {},
+): Promise<ClaimOutcome> {
+  const now = clock().now();
+  // The claim must outlive a crash of this process before the venue hears of the order: a commit does.
+  // Only a venue that would take a lost claim's id again as a new order (Binance: ids of closed orders
+  // are free) needs it to outlive a PostgreSQL crash too (the disk); one that refuses any id it has
+  // seen answers the retry with "duplicate", and the order is adopted.
+  const venue = await getExchange(c.intent.exchange);
+  const done = await transaction(
+    ctx.sql,
+    async (tx, control) => {
+      // Sent first, so the risk state below is read under the lock; both travel in one round trip.
+      const lock = sendNow(tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`);
+      const state = await loadRiskState(tx, {
+        strategy: c.intent.strategy,
+        clientOrderId: c.intent.clientOrderId,
+        now,
+      });
+      await lock;
+      let claimed: { order: Order; created: boolean };
+      if (state.existingOrderId !== null) {
+        claimed = { order: (await getOrder(tx, state.existingOrderId))!, created: false };
+      } else {
+        const check = await checkOrderRisk(tx, state, {
+          strategy: c.intent.strategy,
+          symbol: c.intent.symbol,
+          side: c.intent.side,
+          qty: c.intent.qty ?? div(c.intent.notional!, c.referencePrice),
+          price: c.referencePrice,
+          position: c.position,
+          now,
+        });
+        if (!check.verdict.ok) {
+          const rejected = {
+            kind: 'rejected' as const,
+            code: check.verdict.code,
+            reason: check.verdict.reason,
+          };
+          return { outcome: rejected, event: null, breach: check.breach };
+        }
+        claimed = await claimOrder(tx, c.intent);
+      }
+      opts.accept?.(claimed.order, claimed.created);
+      // The claim waits for the disk (it must outlive any crash before the venue hears of the order);
+      // the submit's outcome need not: lost in a PostgreSQL crash, the row is pending_submit again and
+      // the next attempt looks the order up at the venue first.
+      const committed = control.checkpoint({ synchronousCommit: false });
+      const submitted = await submitIn(
+        ctx,
+        tx,
+        control,
+        claimed.order.id,
+        claimed.created,
+        c.referencePrice,
+        claimed.created ? undefined : opts.veto,
+        committed,
+      );
+      const outcome: ClaimOutcome = { kind: 'claimed', ...claimed, submit: submitted.result };
+      return { outcome, event: submitted.event, breach: null };
+    },
+    { synchronousCommit: venue.capabilities.uniqueClientOrderIds !== true },
+  );
+  if (done.breach) await haltForDailyLoss(ctx, done.breach);
+  if (done.event) await sendEvent(ctx, done.event);
+  return done.outcome;
 }
 
 /** After the submit: book fills the venue reported at once (a marketable order on a live venue). */
@@ -394,7 +460,7 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   ]);
   if (existing) {
     // Redelivery or restart: never decide again, only finish what the claim started.
-    const r = await submitClaimed(ctx, existing.id, false, price, stillValid);
+    const r = await submitClaimed(ctx, existing.id, price, stillValid);
     const order = await finishSubmit(ctx, r);
     return {
       ...base,
@@ -423,32 +489,30 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   const sized = await sizeSignal(signal, strategy, position, exchange);
   if ('skip' in sized) return skip(sized.skip);
 
-  const claim = await claimWithRisk(ctx, {
-    intent: {
-      clientOrderId,
-      exchange: exchangeName,
-      strategy: strategy.name,
-      signalId: signal.id,
-      symbol: signal.symbol,
-      side: signal.side,
-      type: 'market',
-      timeInForce: exchange.capabilities.alwaysOpen ? 'gtc' : 'day',
-      qty: sized.qty,
+  const claim = await claimAndSubmit(
+    ctx,
+    {
+      intent: {
+        clientOrderId,
+        exchange: exchangeName,
+        strategy: strategy.name,
+        signalId: signal.id,
+        symbol: signal.symbol,
+        side: signal.side,
+        type: 'market',
+        timeInForce: exchange.capabilities.alwaysOpen ? 'gtc' : 'day',
+        qty: sized.qty,
+      },
+      referencePrice: price,
+      position,
     },
-    referencePrice: price,
-    position,
-  });
+    { veto: stillValid },
+  );
   if (claim.kind === 'rejected') {
     await markSignal(ctx.sql, signal.id, 'rejected', claim.reason);
     return { ...base, outcome: 'rejected', reason: claim.reason, riskCode: claim.code };
   }
-  const r = await submitClaimed(
-    ctx,
-    claim.order.id,
-    claim.created,
-    price,
-    claim.created ? undefined : stillValid,
-  );
+  const r = claim.submit;
   const order = await finishSubmit(ctx, r);
   return {
     ...base,
@@ -533,34 +597,42 @@ export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder)
     });
   }
   const clientOrderId = input.clientOrderId ?? manualClientOrderId();
-  const claim = await claimWithRisk(ctx, {
-    intent: {
-      clientOrderId,
-      exchange: exchangeName,
-      strategy: input.strategy,
-      signalId: null,
-      symbol: input.symbol,
-      side: input.side,
-      type: input.type,
-      timeInForce: input.timeInForce,
-      qty: input.qty ?? null,
-      notional: input.notional ?? null,
-      limitPrice: input.limitPrice ?? null,
-      stopPrice: input.stopPrice ?? null,
-      trailPercent: input.trailPercent ?? null,
+  const claim = await claimAndSubmit(
+    ctx,
+    {
+      intent: {
+        clientOrderId,
+        exchange: exchangeName,
+        strategy: input.strategy,
+        signalId: null,
+        symbol: input.symbol,
+        side: input.side,
+        type: input.type,
+        timeInForce: input.timeInForce,
+        qty: input.qty ?? null,
+        notional: input.notional ?? null,
+        limitPrice: input.limitPrice ?? null,
+        stopPrice: input.stopPrice ?? null,
+        trailPercent: input.trailPercent ?? null,
+      },
+      referencePrice,
+      position,
     },
-    referencePrice,
-    position,
-  });
+    {
+      accept: (order, created) => {
+        if (!created && order.strategy !== input.strategy) {
+          throw new HttpError(409, 'conflict', `clientOrderId ${clientOrderId} belongs to another order`, {
+            'order.clientOrderId': 'already used',
+          });
+        }
+      },
+      veto: (o, tx) => tooOld(tx, o),
+    },
+  );
   if (claim.kind === 'rejected') {
     throw new HttpError(422, claim.code, `refused by risk limits: ${claim.reason}`, { order: claim.reason });
   }
-  if (!claim.created && claim.order.strategy !== input.strategy) {
-    throw new HttpError(409, 'conflict', `clientOrderId ${clientOrderId} belongs to another order`, {
-      'order.clientOrderId': 'already used',
-    });
-  }
-  const r = await submitClaimed(ctx, claim.order.id, claim.created, referencePrice, (o, tx) => tooOld(tx, o));
+  const r = claim.submit;
   const order = await finishSubmit(ctx, r);
   return { outcome: r.outcome, order: order ?? claim.order, reason: r.reason ?? null };
 }
@@ -587,7 +659,7 @@ async function tooOld(sql: Sql, o: Order): Promise<string | null> {
 
 /** Resumes an order left in pending_submit (reconcile): lookup first, submit only if still timely. */
 export async function resumePendingOrder(ctx: PipelineContext, order: Order): Promise<SubmitResult> {
-  const r = await submitClaimed(ctx, order.id, false, undefined, async (o, tx, exchange) => {
+  const r = await submitClaimed(ctx, order.id, undefined, async (o, tx, exchange) => {
     if (o.signalId !== null) {
       const [signal] = await getSignals(tx, [o.signalId]);
       const veto = signal ? await signalVeto(tx, signal, exchange) : 'signal no longer exists';

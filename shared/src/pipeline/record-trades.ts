@@ -153,74 +153,81 @@ export async function applyExchangeOrder(
   ex: ExchangeOrder,
   opts: { announce?: boolean } = {},
 ): Promise<AppliedOrder> {
-  const { applied, events } = await transaction(ctx.sql, async (tx) => {
-    const unchanged = (order: Order) => ({
-      applied: { order, trades: [], changed: false },
-      events: [] as EventEnvelope[],
-    });
-    // The lock comes first: the fills read next must include whatever a concurrent booking committed.
-    const order = await lockOrderWait(tx, orderId);
-    if (!order) throw new Error(`order ${orderId} not found`);
-    if (isFinalStatus(order.status) || order.status === 'pending_submit') return unchanged(order);
-    const recorded = await fillTotals(tx, orderId);
-    if (cmp(ex.filledQty, recorded.qty) < 0) return unchanged(order);
-    let trade: Trade | null = null;
-    let position: PositionUpdate | null = null;
-    if (cmp(ex.filledQty, recorded.qty) > 0) {
-      if (ex.filledAvgPrice === null)
-        throw new Error(`order ${orderId}: venue reports a fill without a price`);
-      const qty = sub(ex.filledQty, recorded.qty);
-      // The new part's price: cumulative notional now, less the notional already recorded, per unit.
-      const price = div(sub(mul(ex.filledAvgPrice, ex.filledQty), recorded.notional), qty);
-      const [fill, held] = await Promise.all([
-        insertFill(tx, {
-          orderId,
-          exchangeFillId: `${ex.id}:${ex.filledQty}`,
-          symbol: order.symbol,
-          side: order.side,
-          qty,
-          price,
-          fee: max(sub(ex.fee, recorded.fee), '0'),
-          filledAt: ex.filledAt ?? ex.updatedAt,
-        }),
-        lockPosition(tx, order.strategy, order.symbol),
-      ]);
-      if (fill) {
-        const b = booking(order.strategy, fill, orderId, held);
-        trade = await insertTrade(tx, b.trade);
-        if (trade) position = b.position;
+  const { applied, events } = await transaction(
+    ctx.sql,
+    async (tx, control) => {
+      const unchanged = (order: Order) => ({
+        applied: { order, trades: [], changed: false },
+        events: [] as EventEnvelope[],
+      });
+      // The lock comes first: the fills read next must include whatever a concurrent booking committed.
+      const order = await lockOrderWait(tx, orderId);
+      if (!order) throw new Error(`order ${orderId} not found`);
+      if (isFinalStatus(order.status) || order.status === 'pending_submit') return unchanged(order);
+      const recorded = await fillTotals(tx, orderId);
+      if (cmp(ex.filledQty, recorded.qty) < 0) return unchanged(order);
+      let trade: Trade | null = null;
+      let position: PositionUpdate | null = null;
+      if (cmp(ex.filledQty, recorded.qty) > 0) {
+        if (ex.filledAvgPrice === null)
+          throw new Error(`order ${orderId}: venue reports a fill without a price`);
+        const qty = sub(ex.filledQty, recorded.qty);
+        // The new part's price: cumulative notional now, less the notional already recorded, per unit.
+        const price = div(sub(mul(ex.filledAvgPrice, ex.filledQty), recorded.notional), qty);
+        const [fill, held] = await Promise.all([
+          insertFill(tx, {
+            orderId,
+            exchangeFillId: `${ex.id}:${ex.filledQty}`,
+            symbol: order.symbol,
+            side: order.side,
+            qty,
+            price,
+            fee: max(sub(ex.fee, recorded.fee), '0'),
+            filledAt: ex.filledAt ?? ex.updatedAt,
+          }),
+          lockPosition(tx, order.strategy, order.symbol),
+        ]);
+        if (fill) {
+          const b = booking(order.strategy, fill, orderId, held);
+          trade = await insertTrade(tx, b.trade);
+          if (trade) position = b.position;
+        }
       }
-    }
-    const changed = differs(order, ex);
-    const trades = trade ? [trade] : [];
-    const state = { ...order, status: ex.status, filledQty: dec(ex.filledQty) };
-    // Independent writes, one round trip.
-    const [updated, , tradesEvent, orderEvent] = await Promise.all([
-      changed
-        ? updateOrder(tx, orderId, {
-            status: ex.status,
-            exchangeOrderId: ex.id,
-            filledQty: ex.filledQty,
-            filledAvgPrice: ex.filledAvgPrice,
-            errorMessage: ex.reason ?? undefined,
-            detail: {
+      const changed = differs(order, ex);
+      const trades = trade ? [trade] : [];
+      const state = { ...order, status: ex.status, filledQty: dec(ex.filledQty) };
+      // Independent writes and the commit, one round trip.
+      const [updated, , tradesEvent, orderEvent] = await Promise.all([
+        changed
+          ? updateOrder(tx, orderId, {
+              status: ex.status,
+              exchangeOrderId: ex.id,
               filledQty: ex.filledQty,
               filledAvgPrice: ex.filledAvgPrice,
-              reason: ex.reason ?? null,
-            },
-          })
-        : order,
-      position ? savePosition(tx, position) : null,
-      trades.length
-        ? stageEvent(ctx, tx, 'trades.recorded', tradesPayload(trades), tradesEventId(trades))
-        : null,
-      changed && opts.announce ? stageOrderEvent(ctx, tx, state) : null,
-    ]);
-    return {
-      applied: { order: updated, trades, changed },
-      events: [tradesEvent, orderEvent].filter((e): e is EventEnvelope => e !== null),
-    };
-  });
+              errorMessage: ex.reason ?? undefined,
+              detail: {
+                filledQty: ex.filledQty,
+                filledAvgPrice: ex.filledAvgPrice,
+                reason: ex.reason ?? null,
+              },
+            })
+          : order,
+        position ? savePosition(tx, position) : null,
+        trades.length
+          ? stageEvent(ctx, tx, 'trades.recorded', tradesPayload(trades), tradesEventId(trades))
+          : null,
+        changed && opts.announce ? stageOrderEvent(ctx, tx, state) : null,
+        control.commit(),
+      ]);
+      return {
+        applied: { order: updated, trades, changed },
+        events: [tradesEvent, orderEvent].filter((e): e is EventEnvelope => e !== null),
+      };
+    },
+    // A booking lost in a PostgreSQL crash is derived again from the venue's cumulative fill (the fills
+    // table is the only memory), so its commit need not wait for the disk.
+    { synchronousCommit: false },
+  );
   for (const e of events) await sendEvent(ctx, e);
   return applied;
 }

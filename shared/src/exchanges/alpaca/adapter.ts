@@ -57,6 +57,8 @@ const CAPABILITIES: ExchangeCapabilities = {
   shorting: true,
   // Equities keep exchange hours; crypto symbols are always open (see market-hours.ts).
   alwaysOpen: false,
+  // "client_order_id must be unique": Alpaca refuses any id it has seen (422).
+  uniqueClientOrderIds: true,
 };
 
 /** Largest page Alpaca's bars endpoints serve. */

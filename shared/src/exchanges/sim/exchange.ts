@@ -11,6 +11,7 @@ import { clock } from '../../clock/index.ts';
 import { env } from '../../config/index.ts';
 import { connect, db } from '../../db/client.ts';
 import { pgArray } from '../../db/rows.ts';
+import { sendNow, transaction } from '../../db/transaction.ts';
 import { DEMO_SEED, DEMO_SYMBOLS, type DemoMarket, demoMarket } from '../../demo/generator.ts';
 import {
   abs,
@@ -135,6 +136,29 @@ interface Holding {
   avgPrice: string;
 }
 
+interface PositionRow {
+  symbol: string;
+  qty: string;
+  avg_entry_price: string;
+}
+
+/** What `balances` reads from the tables. */
+interface Books {
+  positions: PositionRow[];
+  open: OrderRow[];
+  newest: Map<string, { timeframe: Timeframe; time: number; close: number }>;
+}
+
+interface Balances {
+  equity: string;
+  buyingPower: string;
+  open: OrderRow[];
+  newest: Map<string, { timeframe: Timeframe; time: number; close: number }>;
+}
+
+/** An open order with one bar it may trade on (or none, when it is only due to expire). */
+type DueRow = OrderRow & { bar_ts: Date | null; o: number; h: number; l: number; c: number; v: number };
+
 /** One locked pass over the account: cash and positions are read once and written back at the end. */
 interface Session {
   tx: Sql;
@@ -145,6 +169,10 @@ interface Session {
   /** Every position of the account is in `positions` (absent = flat). */
   allPositionsLoaded: boolean;
   changedPositions: Set<string>;
+  /** The catch-up changed some order (filled, expired, or moved its matching state). */
+  changedOrders: boolean;
+  /** Sends the session's writes and COMMIT now (behind what was sent): the session ends. */
+  finish(): Promise<void>;
 }
 
 const iso = (d: Date | number): string => new Date(d).toISOString();
@@ -192,6 +220,7 @@ export class SimExchange implements ExchangeAdapter {
       notional: true,
       shorting: opts.shorting,
       alwaysOpen: true,
+      uniqueClientOrderIds: true,
     };
   }
 
@@ -220,36 +249,64 @@ export class SimExchange implements ExchangeAdapter {
     if (pool && this.ownsPool) await pool.end({ timeout: 5 });
   }
 
-  /** Runs `fn` holding the account's lock, after catching open orders up with the stored bars. */
-  private session<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding the account's lock, after catching open orders up with the stored bars. The lock,
+   * the catch-up read and `prefetch` (reads `fn` needs, valid unless the catch-up changed something)
+   * travel in one round trip behind BEGIN: the lock is sent first, so the reads run under it. `fn` may
+   * end the session with `s.finish()`, sending the session's writes and COMMIT behind its last statement.
+   */
+  private session<T, P = never>(
+    fn: (s: Session, prefetched: P | undefined) => Promise<T>,
+    prefetch?: (tx: Sql, now: number) => Promise<P>,
+  ): Promise<T> {
     const now = clock().now();
     const account = this.opts.account;
-    return this.sql.begin(async (tx) => {
-      const lock = () =>
-        tx<{ cash: string }[]>`SELECT cash FROM sim_accounts WHERE account = ${account} FOR UPDATE`;
-      let [row] = await lock();
-      if (!row) {
-        // First use of this account: open it (a concurrent first caller may win; either way it exists).
-        await tx`
+    return transaction(
+      this.sql,
+      async (tx, control) => {
+        const lock = () =>
+          tx<{ cash: string }[]>`SELECT cash FROM sim_accounts WHERE account = ${account} FOR UPDATE`;
+        const locked = sendNow(lock());
+        const due = sendNow(this.dueOrders(tx, now));
+        const early = prefetch?.(tx, now);
+        early?.catch(() => {}); // awaited below unless the session failed first
+        let [row] = await locked;
+        if (!row) {
+          // First use of this account: open it (a concurrent first caller may win; either way it exists).
+          await tx`
           INSERT INTO sim_accounts (account, currency, cash, initial_cash)
           VALUES (${account}, ${this.opts.currency}, ${this.opts.initialCash}, ${this.opts.initialCash})
           ON CONFLICT (account) DO NOTHING`;
-        [row] = await lock();
-      }
-      const s: Session = {
-        tx: tx as unknown as Sql,
-        now,
-        cash: row.cash,
-        cashChanged: false,
-        positions: new Map(),
-        allPositionsLoaded: false,
-        changedPositions: new Set(),
-      };
-      await this.catchUp(s);
-      const result = await fn(s);
-      await this.flush(s);
-      return result;
-    }) as Promise<T>;
+          [row] = await lock();
+        }
+        let finished = false;
+        const s: Session = {
+          tx,
+          now,
+          cash: row.cash,
+          cashChanged: false,
+          positions: new Map(),
+          allPositionsLoaded: false,
+          changedPositions: new Set(),
+          changedOrders: false,
+          finish: async () => {
+            finished = true;
+            await Promise.all([this.flush(s), control.commit()]);
+          },
+        };
+        await this.catchUp(s, await due);
+        const prefetched = early === undefined ? undefined : await early;
+        // Reads taken before the catch-up moved orders, cash or positions are stale: fn reads again.
+        const fresh = !s.changedOrders && !s.cashChanged && s.changedPositions.size === 0;
+        const result = await fn(s, fresh ? prefetched : undefined);
+        if (!finished) await this.flush(s);
+        return result;
+      },
+      // No wait for the disk: the venue is deterministic, so fills a PostgreSQL crash loses are matched
+      // again from the same bars, and an order it loses is one the claim's lookup then finds missing
+      // (and submits again).
+      { synchronousCommit: false },
+    );
   }
 
   private async holding(s: Session, symbol: string): Promise<Holding> {
@@ -264,20 +321,26 @@ export class SimExchange implements ExchangeAdapter {
     return h;
   }
 
-  private async flush(s: Session): Promise<void> {
+  /** Writes what the session changed: sent at once (in order, behind what was sent), one round trip. */
+  private flush(s: Session): Promise<unknown> {
     const account = this.opts.account;
-    if (s.cashChanged) await s.tx`UPDATE sim_accounts SET cash = ${s.cash} WHERE account = ${account}`;
+    const writes: Promise<unknown>[] = [];
+    if (s.cashChanged)
+      writes.push(sendNow(s.tx`UPDATE sim_accounts SET cash = ${s.cash} WHERE account = ${account}`));
     for (const symbol of s.changedPositions) {
       const h = s.positions.get(symbol)!;
-      if (isZero(h.qty)) {
-        await s.tx`DELETE FROM sim_positions WHERE account = ${account} AND symbol = ${symbol}`;
-      } else {
-        await s.tx`
-          INSERT INTO sim_positions (account, symbol, qty, avg_entry_price)
-          VALUES (${account}, ${symbol}, ${h.qty}, ${h.avgPrice})
-          ON CONFLICT (account, symbol) DO UPDATE SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price`;
-      }
+      writes.push(
+        sendNow(
+          isZero(h.qty)
+            ? s.tx`DELETE FROM sim_positions WHERE account = ${account} AND symbol = ${symbol}`
+            : s.tx`
+                INSERT INTO sim_positions (account, symbol, qty, avg_entry_price)
+                VALUES (${account}, ${symbol}, ${h.qty}, ${h.avgPrice})
+                ON CONFLICT (account, symbol) DO UPDATE SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price`,
+        ),
+      );
     }
+    return Promise.all(writes);
   }
 
   // ---- matching -------------------------------------------------------------------------------
@@ -288,26 +351,27 @@ export class SimExchange implements ExchangeAdapter {
    * now — a bar's high and low are only known once it closed — and before a day order's expiry), plus
    * the orders due to expire. Orders with neither are not returned and cost nothing.
    */
-  private async catchUp(s: Session): Promise<void> {
-    const rows = await s.tx<
-      (OrderRow & { bar_ts: Date | null; o: number; h: number; l: number; c: number; v: number })[]
-    >`
+  private dueOrders(tx: Sql, now: number) {
+    return tx<DueRow[]>`
       SELECT so.*, b.ts AS bar_ts, b.open AS o, b.high AS h, b.low AS l, b.close AS c, b.volume AS v
       FROM sim_orders so
-      JOIN (VALUES ${s.tx(TIMEFRAMES.map((tf) => [tf, TIMEFRAME_MS[tf]]))}) AS tf(name, ms) ON tf.name = so.match_timeframe
+      JOIN (VALUES ${tx(TIMEFRAMES.map((tf) => [tf, TIMEFRAME_MS[tf]]))}) AS tf(name, ms) ON tf.name = so.match_timeframe
       LEFT JOIN LATERAL (
         SELECT ts, open, high, low, close, volume FROM bars
         WHERE bars.symbol = so.symbol AND bars.timeframe = so.match_timeframe
           AND ts > GREATEST(so.after_ts, COALESCE(so.matched_through, so.after_ts),
                             so.submitted_at - tf.ms::int8 * interval '1 millisecond')
-          AND ts <= ${new Date(s.now)}::timestamptz - tf.ms::int8 * interval '1 millisecond'
+          AND ts <= ${new Date(now)}::timestamptz - tf.ms::int8 * interval '1 millisecond'
           AND (so.expires_at IS NULL OR ts < so.expires_at)
         ORDER BY ts
         LIMIT ${MAX_MATCH_BARS}
       ) b ON true
-      WHERE so.account = ${this.opts.account} AND so.status IN ${s.tx(OPEN as OrderStatus[])}
-        AND (b.ts IS NOT NULL OR so.expires_at <= ${new Date(s.now)})
+      WHERE so.account = ${this.opts.account} AND so.status IN ${tx(OPEN as OrderStatus[])}
+        AND (b.ts IS NOT NULL OR so.expires_at <= ${new Date(now)})
       ORDER BY so.id, b.ts`;
+  }
+
+  private async catchUp(s: Session, rows: readonly DueRow[]): Promise<void> {
     let i = 0;
     while (i < rows.length) {
       const order = rows[i];
@@ -413,6 +477,7 @@ export class SimExchange implements ExchangeAdapter {
       state.triggered !== o.stop_triggered ||
       state.trailExtreme !== o.trail_extreme;
     if (!changed) return;
+    s.changedOrders = true;
     await s.tx`
       UPDATE sim_orders SET status = ${status}, reason = ${reason}, filled_qty = ${filledQty},
         filled_notional = ${filledNotional}, fee = ${fee}, stop_triggered = ${state.triggered},
@@ -473,12 +538,20 @@ export class SimExchange implements ExchangeAdapter {
     tx: Sql,
     symbols: readonly string[],
     now: number,
+    /** Also every symbol the account holds or has open orders in (found by the query itself). */
+    withBooks = false,
   ): Promise<Map<string, { timeframe: Timeframe; time: number; close: number }>> {
     const out = new Map<string, { timeframe: Timeframe; time: number; close: number }>();
-    if (symbols.length === 0) return out;
+    if (symbols.length === 0 && !withBooks) return out;
+    const account = this.opts.account;
+    const named = tx`SELECT unnest(${pgArray(symbols as string[])}::text[])`;
+    const set = withBooks
+      ? tx`${named} UNION SELECT symbol FROM sim_positions WHERE account = ${account}
+           UNION SELECT symbol FROM sim_orders WHERE account = ${account} AND status IN ${tx(OPEN as OrderStatus[])}`
+      : named;
     const rows = await tx<{ symbol: string; timeframe: Timeframe; t: number; close: number }[]>`
       SELECT s.symbol, tf.timeframe, (extract(epoch FROM b.ts) * 1000)::float8 AS t, b.close
-      FROM unnest(${pgArray(symbols as string[])}::text[]) AS s(symbol)
+      FROM (${set}) AS s(symbol)
       CROSS JOIN unnest(${pgArray([...TIMEFRAMES])}::text[], ${pgArray(TIMEFRAMES.map((t) => TIMEFRAME_MS[t]))}::int8[])
         AS tf(timeframe, ms)
       CROSS JOIN LATERAL (
@@ -508,6 +581,14 @@ export class SimExchange implements ExchangeAdapter {
   ): Promise<Map<string, string>> {
     const newest = await this.newestBars(tx, symbols, now);
     if (newestOut) for (const [k, v] of newest) newestOut.set(k, v);
+    return this.pricesFrom(newest, symbols, now);
+  }
+
+  private pricesFrom(
+    newest: ReadonlyMap<string, { close: number }>,
+    symbols: readonly string[],
+    now: number,
+  ): Map<string, string> {
     const out = new Map<string, string>();
     for (const sym of symbols) {
       const b = newest.get(sym);
@@ -522,15 +603,24 @@ export class SimExchange implements ExchangeAdapter {
 
   /** Every non-flat position, read once per session (what this session changed wins over the table). */
   private async allHoldings(s: Session): Promise<Map<string, Holding>> {
-    if (!s.allPositionsLoaded) {
-      const rows = await s.tx<{ symbol: string; qty: string; avg_entry_price: string }[]>`
-        SELECT symbol, qty, avg_entry_price FROM sim_positions WHERE account = ${this.opts.account}`;
-      for (const r of rows) {
-        if (!s.positions.has(r.symbol))
-          s.positions.set(r.symbol, { qty: r.qty, avgPrice: r.avg_entry_price });
-      }
-      s.allPositionsLoaded = true;
+    if (!s.allPositionsLoaded) this.loadPositions(s, await this.positionRows(s.tx));
+    return this.holdingsOf(s);
+  }
+
+  private positionRows(tx: Sql): Promise<PositionRow[]> {
+    return tx<PositionRow[]>`
+      SELECT symbol, qty, avg_entry_price FROM sim_positions WHERE account = ${this.opts.account}`;
+  }
+
+  /** The table's positions into the session, where the session has not changed them. */
+  private loadPositions(s: Session, rows: readonly PositionRow[]): void {
+    for (const r of rows) {
+      if (!s.positions.has(r.symbol)) s.positions.set(r.symbol, { qty: r.qty, avgPrice: r.avg_entry_price });
     }
+    s.allPositionsLoaded = true;
+  }
+
+  private holdingsOf(s: Session): Map<string, Holding> {
     const all = new Map<string, Holding>();
     for (const symbol of [...s.positions.keys()].sort()) {
       const h = s.positions.get(symbol)!;
@@ -539,27 +629,44 @@ export class SimExchange implements ExchangeAdapter {
     return all;
   }
 
-  private async openOrderRows(s: Session): Promise<OrderRow[]> {
+  private async openOrderRows(s: Session | { tx: Sql }): Promise<OrderRow[]> {
     return s.tx<OrderRow[]>`
       SELECT * FROM sim_orders WHERE account = ${this.opts.account} AND status IN ${s.tx(OPEN as OrderStatus[])}
       ORDER BY id`;
   }
 
+  /**
+   * Everything `balances` reads, in one round trip: positions, open orders and the newest bars of every
+   * symbol they and `also` name (the query finds the symbols itself). Valid for a session whose
+   * catch-up changed nothing.
+   */
+  private async readBooks(tx: Sql, now: number, also: readonly string[]): Promise<Books> {
+    const [positions, open, newest] = await Promise.all([
+      this.positionRows(tx),
+      this.openOrderRows({ tx }),
+      this.newestBars(tx, also, now, true),
+    ]);
+    return { positions, open, newest };
+  }
+
   /** Cash the account could commit to a new order now: equity less gross exposure and open buy orders. */
-  private async balances(
-    s: Session,
-    also: readonly string[] = [],
-  ): Promise<{
-    equity: string;
-    buyingPower: string;
-    open: OrderRow[];
-    newest: Map<string, { timeframe: Timeframe; time: number; close: number }>;
-  }> {
-    const holdings = await this.allHoldings(s);
-    const open = await this.openOrderRows(s);
-    const symbols = [...new Set([...holdings.keys(), ...open.map((o) => o.symbol), ...also])];
-    const newest = new Map<string, { timeframe: Timeframe; time: number; close: number }>();
-    const prices = await this.prices(s.tx, symbols, s.now, newest);
+  private async balances(s: Session, also: readonly string[] = [], books?: Books): Promise<Balances> {
+    let holdings: Map<string, Holding>;
+    let open: OrderRow[];
+    let newest: Map<string, { timeframe: Timeframe; time: number; close: number }>;
+    let symbols: string[];
+    if (books) {
+      this.loadPositions(s, books.positions);
+      holdings = this.holdingsOf(s);
+      open = books.open;
+      newest = books.newest;
+      symbols = [...new Set([...holdings.keys(), ...open.map((o) => o.symbol), ...also])];
+    } else {
+      [holdings, open] = await Promise.all([this.allHoldings(s), this.openOrderRows(s)]);
+      symbols = [...new Set([...holdings.keys(), ...open.map((o) => o.symbol), ...also])];
+      newest = await this.newestBars(s.tx, symbols, s.now);
+    }
+    const prices = this.pricesFrom(newest, symbols, s.now);
     const priceOf = (symbol: string, fallback: string): string => prices.get(symbol) ?? fallback;
     let equity = s.cash;
     let exposure = '0';
@@ -633,12 +740,21 @@ export class SimExchange implements ExchangeAdapter {
     if (o.notional !== undefined && o.type !== 'market') {
       throw new ExchangeError('invalid_order', 'notional orders must be market orders', 422);
     }
-    return this.session(async (s) => {
-      const [dup] = await s.tx`
-        SELECT 1 FROM sim_orders WHERE account = ${this.opts.account} AND client_order_id = ${o.clientOrderId}`;
+    const duplicate = async (tx: Sql): Promise<boolean> =>
+      (
+        await tx`SELECT 1 FROM sim_orders WHERE account = ${this.opts.account} AND client_order_id = ${o.clientOrderId}`
+      ).length > 0;
+    // The duplicate check and the account's books are read with the lock and the catch-up.
+    const prefetch = async (tx: Sql, now: number) => {
+      const [dup, books] = await Promise.all([duplicate(tx), this.readBooks(tx, now, [o.symbol])]);
+      return { dup, books };
+    };
+    return this.session(async (s, pre) => {
+      const [dup, b] = pre
+        ? [pre.dup, await this.balances(s, [o.symbol], pre.books)]
+        : await Promise.all([duplicate(s.tx), this.balances(s, [o.symbol])]);
       if (dup) throw new ExchangeError('duplicate_client_order_id', 'client_order_id must be unique', 422);
 
-      const b = await this.balances(s, [o.symbol]);
       const newest = b.newest.get(o.symbol);
       if (!newest && !this.demo.has(o.symbol)) {
         throw new ExchangeError('unknown_symbol', `asset "${o.symbol}" not found`, 422);
@@ -685,7 +801,8 @@ export class SimExchange implements ExchangeAdapter {
       // Orders on a symbol with no stored bars yet (a demo symbol before its first fetch) wait for 1Min bars.
       const timeframe = newest?.timeframe ?? '1Min';
       const afterTs = newest ? newest.time : s.now - TIMEFRAME_MS[timeframe];
-      const [row] = await s.tx<OrderRow[]>`
+      // The order, the session's writes and the COMMIT in one round trip.
+      const inserted = sendNow(s.tx<OrderRow[]>`
         INSERT INTO sim_orders (account, client_order_id, symbol, side, type, time_in_force, qty, notional,
           limit_price, stop_price, trail_percent, status, match_timeframe, after_ts, trail_extreme, expires_at,
           submitted_at, updated_at)
@@ -695,17 +812,24 @@ export class SimExchange implements ExchangeAdapter {
           ${o.type === 'trailing_stop' ? toNumber(lastPrice) : null},
           ${o.timeInForce === 'day' ? new Date(nextUtcMidnight(s.now)) : null},
           ${new Date(s.now)}, ${new Date(s.now)})
-        RETURNING *`;
+        RETURNING *`);
+      await s.finish();
+      const [row] = await inserted;
       return toExchangeOrder(row);
-    });
+    }, prefetch);
   }
 
   async getOrderByClientId(clientOrderId: string): Promise<ExchangeOrder | null> {
-    return this.session(async (s) => {
-      const [row] = await s.tx<OrderRow[]>`
+    const read = async (sql: Sql): Promise<ExchangeOrder | null> => {
+      const [row] = await sql<OrderRow[]>`
         SELECT * FROM sim_orders WHERE account = ${this.opts.account} AND client_order_id = ${clientOrderId}`;
       return row ? toExchangeOrder(row) : null;
-    });
+    };
+    // Usually nothing is due to fill or expire (the last call caught up): then the order as stored is
+    // the answer, read in one round trip without the account's lock. Otherwise catch up first.
+    const [due, order] = await Promise.all([this.dueOrders(this.sql, clock().now()), read(this.sql)]);
+    if (due.length === 0) return order;
+    return this.session((s) => read(s.tx));
   }
 
   async cancelOrder(orderId: string): Promise<void> {
