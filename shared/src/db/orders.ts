@@ -121,6 +121,13 @@ export async function lockOrder(tx: Sql, id: number): Promise<Order | null> {
   return row ? toOrder(row) : null;
 }
 
+/** As lockOrder, found by its client order id. */
+export async function lockOrderByClientId(tx: Sql, clientOrderId: string): Promise<Order | null> {
+  const [row] = await tx<OrderRow[]>`
+    SELECT * FROM orders WHERE client_order_id = ${clientOrderId} FOR UPDATE SKIP LOCKED`;
+  return row ? toOrder(row) : null;
+}
+
 /** Locks an order row, waiting for another holder to finish. */
 export async function lockOrderWait(tx: Sql, id: number): Promise<Order | null> {
   const [row] = await tx<OrderRow[]>`SELECT * FROM orders WHERE id = ${id} FOR UPDATE`;

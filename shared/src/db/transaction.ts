@@ -17,6 +17,12 @@ export interface TransactionControl {
    * the result before relying on the commit.
    */
   checkpoint(next?: TransactionOptions): Promise<void>;
+  /**
+   * Resolves once every statement issued so far is on its way to the server (not answered): a
+   * statement issued after it runs after them — in one round trip, yet in order, even when both come
+   * from repository calls (each of which sends its statement only after its own awaits).
+   */
+  sent(): Promise<void>;
 }
 
 export interface TransactionOptions {
@@ -86,12 +92,16 @@ export async function transaction<T>(
     issued = issued.filter((q) => !q.executed && !fragments.has(q));
     return issued.length;
   };
-  /** Waits until every statement issued so far has been handed to the connection, then sends `then`. */
-  const behindIssued = async (then: () => Promise<unknown>): Promise<void> => {
+  /** Waits until every statement issued so far has been handed to the connection. */
+  const allSent = async (what: string): Promise<void> => {
     for (let turn = 0; unsent() > 0; turn++) {
-      if (turn === SEND_TURNS) throw new Error('a statement was not sent before COMMIT; not committing');
+      if (turn === SEND_TURNS) throw new Error(`a statement was not sent before ${what}`);
       await null;
     }
+  };
+  /** Sends `then` behind every statement issued so far. */
+  const behindIssued = async (then: () => Promise<unknown>): Promise<void> => {
+    await allSent('COMMIT; not committing');
     await then();
   };
   /** BEGIN (and the commit mode), sent now: on the wire before any statement that follows. */
@@ -109,6 +119,7 @@ export async function transaction<T>(
         ended = true;
         return sendNow(conn.unsafe('COMMIT'));
       }),
+    sent: () => allSent('the next one'),
     checkpoint: async (next = {}) => {
       if (unsent() > 0) throw new Error('checkpoint with a statement not yet sent; await it first');
       await Promise.all([sendNow(conn.unsafe('COMMIT')), beginWith(next)]);

@@ -23,6 +23,7 @@ import {
   getStrategy,
   latestBarTime,
   lockOrder,
+  lockOrderByClientId,
   markSignal,
   type NewOrder,
   openOrders,
@@ -201,8 +202,9 @@ type Submitted = { result: SubmitResult; event: EventEnvelope | null };
  * Step 2–3 of claim-then-submit, inside `tx`: lock the claimed row (another worker holding it is already
  * submitting), look the id up at the exchange unless this worker created the row, submit, and store the
  * answer with the order's orders.updated event (published by the caller once committed). `beforeSubmit`
- * may veto a late submission (a signal gone stale meanwhile). `claimCommitted`, when the claim's commit
- * travelled ahead of the lock, is confirmed before anything reaches the exchange.
+ * may veto a late submission (a signal gone stale meanwhile). `locked` is the row's lock when the
+ * caller took it already; `claimCommitted`, when the claim's commit travelled ahead of that lock, is
+ * confirmed before anything reaches the exchange.
  */
 async function submitIn(
   ctx: PipelineContext,
@@ -212,10 +214,11 @@ async function submitIn(
   created: boolean,
   referencePrice: string | undefined,
   beforeSubmit?: SubmitVeto,
+  locked?: Promise<Order | null>,
   claimCommitted?: Promise<void>,
 ): Promise<Submitted> {
   const log = logOf(ctx);
-  const row = await lockOrder(tx, orderId);
+  const row = await (locked ?? lockOrder(tx, orderId));
   await claimCommitted;
   if (!row) return { result: { outcome: 'in_progress', order: null }, event: null };
   if (row.status !== 'pending_submit') {
@@ -364,9 +367,9 @@ async function claimAndSubmit(
         now,
       });
       await lock;
-      let claimed: { order: Order; created: boolean };
+      let claiming: Promise<{ order: Order; created: boolean }>;
       if (state.existingOrderId !== null) {
-        claimed = { order: (await getOrder(tx, state.existingOrderId))!, created: false };
+        claiming = getOrder(tx, state.existingOrderId).then((order) => ({ order: order!, created: false }));
       } else {
         const check = await checkOrderRisk(tx, state, {
           strategy: c.intent.strategy,
@@ -385,13 +388,19 @@ async function claimAndSubmit(
           };
           return { outcome: rejected, event: null, breach: check.breach };
         }
-        claimed = await claimOrder(tx, c.intent);
+        claiming = claimOrder(tx, c.intent);
       }
-      opts.accept?.(claimed.order, claimed.created);
-      // The claim waits for the disk (it must outlive any crash before the venue hears of the order);
-      // the submit's outcome need not: lost in a PostgreSQL crash, the row is pending_submit again and
-      // the next attempt looks the order up at the venue first.
+      // The claim, its COMMIT, the submit transaction's BEGIN and the row's lock travel in one round
+      // trip, in that order. The submit's outcome need not wait for the disk: lost in a PostgreSQL
+      // crash, the row is pending_submit again and the next attempt looks the order up first.
+      await control.sent();
       const committed = control.checkpoint({ synchronousCommit: false });
+      const locked = lockOrderByClientId(tx, c.intent.clientOrderId);
+      // Both awaited in submitIn, unless the claim failed first.
+      committed.catch(() => {});
+      locked.catch(() => {});
+      const claimed = await claiming;
+      opts.accept?.(claimed.order, claimed.created);
       const submitted = await submitIn(
         ctx,
         tx,
@@ -400,6 +409,7 @@ async function claimAndSubmit(
         claimed.created,
         c.referencePrice,
         claimed.created ? undefined : opts.veto,
+        locked,
         committed,
       );
       const outcome: ClaimOutcome = { kind: 'claimed', ...claimed, submit: submitted.result };

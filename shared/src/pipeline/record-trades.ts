@@ -160,11 +160,13 @@ export async function applyExchangeOrder(
         applied: { order, trades: [], changed: false },
         events: [] as EventEnvelope[],
       });
-      // The lock comes first: the fills read next must include whatever a concurrent booking committed.
-      const order = await lockOrderWait(tx, orderId);
+      // The lock goes first and the fills are read behind it (one round trip): the server runs the
+      // read once the lock is held, so it includes whatever a concurrent booking committed.
+      const locked = lockOrderWait(tx, orderId);
+      await control.sent();
+      const [order, recorded] = await Promise.all([locked, fillTotals(tx, orderId)]);
       if (!order) throw new Error(`order ${orderId} not found`);
       if (isFinalStatus(order.status) || order.status === 'pending_submit') return unchanged(order);
-      const recorded = await fillTotals(tx, orderId);
       if (cmp(ex.filledQty, recorded.qty) < 0) return unchanged(order);
       let trade: Trade | null = null;
       let position: PositionUpdate | null = null;

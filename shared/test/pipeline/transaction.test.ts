@@ -111,6 +111,19 @@ describe('transaction', () => {
     expect(await rows('g-')).toEqual([]);
   });
 
+  it('sent() orders two repository calls sent together: the second runs behind the first', async () => {
+    const seen = await transaction(t.sql, async (tx, control) => {
+      const first = insert(tx, 'j-first');
+      await control.sent();
+      const [, [row]] = await Promise.all([
+        first,
+        tx<{ n: number }[]>`SELECT count(*)::int AS n FROM probe WHERE label = 'j-first'`,
+      ]);
+      return row.n;
+    });
+    expect(seen).toBe(1);
+  });
+
   it('sendNow puts a statement on the wire ahead of those issued after it', async () => {
     await transaction(t.sql, async (tx) => {
       const first = sendNow(tx`INSERT INTO probe (label, xid) VALUES ('h-first', txid_current())`);
