@@ -110,6 +110,7 @@ describe.skipIf(!natsUrl())('fetch-bars function', () => {
         symbols: ['ACME'],
         bars: 499,
         latest: new Date(newestComplete).toISOString(),
+        rejected: 1,
       },
     ]);
     const [stored] = await t.sql<{ n: number; first: Date; last: Date }[]>`

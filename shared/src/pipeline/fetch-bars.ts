@@ -34,6 +34,8 @@ export interface FetchBarsGroupResult {
   symbols: string[];
   bars: number;
   latest: string | null;
+  /** Bars the venue sent that failed validation (not stored), when there were any. */
+  rejected?: number;
   error?: string;
 }
 
@@ -129,6 +131,7 @@ export async function fetchBars(ctx: PipelineContext, input: FetchBarsInput = {}
         log,
       });
       result.bars = downloaded.written;
+      if (downloaded.rejected > 0) result.rejected = downloaded.rejected;
       const latest = Math.max(
         ...downloaded.symbols.filter((d) => d.written > 0 && d.through).map((d) => Date.parse(d.through!)),
       );

@@ -393,6 +393,7 @@ async function claimAndSubmit(
       // The claim, its COMMIT, the submit transaction's BEGIN and the row's lock travel in one round
       // trip, in that order. The submit's outcome need not wait for the disk: lost in a PostgreSQL
       // crash, the row is pending_submit again and the next attempt looks the order up first.
+      claiming.catch(() => {}); // awaited below
       await control.sent();
       const committed = control.checkpoint({ synchronousCommit: false });
       const locked = lockOrderByClientId(tx, c.intent.clientOrderId);

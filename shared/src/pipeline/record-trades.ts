@@ -163,6 +163,7 @@ export async function applyExchangeOrder(
       // The lock goes first and the fills are read behind it (one round trip): the server runs the
       // read once the lock is held, so it includes whatever a concurrent booking committed.
       const locked = lockOrderWait(tx, orderId);
+      locked.catch(() => {}); // awaited just below
       await control.sent();
       const [order, recorded] = await Promise.all([locked, fillTotals(tx, orderId)]);
       if (!order) throw new Error(`order ${orderId} not found`);
