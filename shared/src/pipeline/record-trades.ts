@@ -151,7 +151,11 @@ export async function applyExchangeOrder(
   ctx: PipelineContext,
   orderId: number,
   ex: ExchangeOrder,
-  opts: { announce?: boolean } = {},
+  opts: {
+    announce?: boolean;
+    /** The order as the caller last read it: lets the booking's position lock travel with the first reads. */
+    known?: Pick<Order, 'strategy' | 'symbol' | 'filledQty'>;
+  } = {},
 ): Promise<AppliedOrder> {
   const { applied, events } = await transaction(
     ctx.sql,
@@ -165,7 +169,15 @@ export async function applyExchangeOrder(
       const locked = lockOrderWait(tx, orderId);
       locked.catch(() => {}); // awaited just below
       await control.sent();
-      const [order, recorded] = await Promise.all([locked, fillTotals(tx, orderId)]);
+      const totals = fillTotals(tx, orderId);
+      // When the caller's row says the venue filled more, the book's position is locked in the same
+      // round trip (after the order: the lock order every booking keeps).
+      const early =
+        opts.known && cmp(ex.filledQty, opts.known.filledQty) > 0
+          ? lockPosition(tx, opts.known.strategy, opts.known.symbol)
+          : null;
+      early?.catch(() => {}); // awaited below when a fill is booked
+      const [order, recorded] = await Promise.all([locked, totals]);
       if (!order) throw new Error(`order ${orderId} not found`);
       if (isFinalStatus(order.status) || order.status === 'pending_submit') return unchanged(order);
       if (cmp(ex.filledQty, recorded.qty) < 0) return unchanged(order);
@@ -188,7 +200,9 @@ export async function applyExchangeOrder(
             fee: max(sub(ex.fee, recorded.fee), '0'),
             filledAt: ex.filledAt ?? ex.updatedAt,
           }),
-          lockPosition(tx, order.strategy, order.symbol),
+          early && opts.known?.strategy === order.strategy && opts.known.symbol === order.symbol
+            ? early
+            : lockPosition(tx, order.strategy, order.symbol),
         ]);
         if (fill) {
           const b = booking(order.strategy, fill, orderId, held);
@@ -297,7 +311,7 @@ async function recordOne(
   // Nothing moved since the row was read (a redelivery, or the announcement of an order just placed):
   // no transaction needed.
   if (!differs(order, ex)) return { result: { id: order.id, status: order.status, trades: [] }, trades: [] };
-  const applied = await applyExchangeOrder(ctx, order.id, ex);
+  const applied = await applyExchangeOrder(ctx, order.id, ex, { known: order });
   return {
     result: { id: order.id, status: applied.order.status, trades: applied.trades.map((t) => t.id) },
     trades: applied.trades,
@@ -361,7 +375,7 @@ export async function syncOpenOrders(
       const ex = await lookUp(order);
       if (!ex || !differs(order, ex)) continue;
       if (opts.apply) {
-        const applied = await applyExchangeOrder(ctx, order.id, ex, { announce: true });
+        const applied = await applyExchangeOrder(ctx, order.id, ex, { announce: true, known: order });
         if (applied.changed) changed.push(applied.order);
         trades.push(...applied.trades);
       } else {
