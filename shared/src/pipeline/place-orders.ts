@@ -3,13 +3,16 @@
  *
  * Every order has a deterministic client_order_id. Placing one is claim-then-submit:
  *   1. under the risk lock: if no row has the id, run the risk checks and INSERT it as `pending_submit`
- *      (ON CONFLICT DO NOTHING) — the claim;
- *   2. in a second transaction, lock the row FOR UPDATE SKIP LOCKED (a concurrent worker holding it is
- *      already submitting: this one stops), and if this worker did not create the row — a redelivery, a
- *      restart after a crash — look the id up at the exchange before submitting;
- *   3. submit, store the exchange's id and status (+ history) and mark the signal, then commit.
+ *      (ON CONFLICT DO NOTHING) — the claim — and COMMIT it;
+ *   2. in a second transaction (begun in the same write as that COMMIT, on the same connection), lock
+ *      the row FOR UPDATE SKIP LOCKED (a concurrent worker holding it is already submitting: this one
+ *      stops), and if this worker did not create the row — a redelivery, a restart after a crash — look
+ *      the id up at the exchange before submitting (an order found there is adopted only if it is ours);
+ *   3. submit, store the exchange's id and status (+ history), mark the signal and stage orders.updated,
+ *      then commit (in the same write) and publish.
  * A crash between 1 and 3 leaves `pending_submit`, which the next delivery or the reconcile sweep resumes
  * through the same lookup-first path. Exchange refusals become the row's error_code / error_message.
+ * Round trips are what this path costs, so statements that can travel together do (db/transaction.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
