@@ -34,6 +34,11 @@ export interface TransactionOptions {
    * re-derived after such a loss (from the venue, from bars, by the reconcile sweep). Default true.
    */
   synchronousCommit?: boolean;
+  /**
+   * true: a read-only transaction whose statements all see one snapshot (REPEATABLE READ), so reads
+   * sent together agree with each other however writers interleave with them.
+   */
+  snapshot?: boolean;
 }
 
 /**
@@ -106,7 +111,9 @@ export async function transaction<T>(
   };
   /** BEGIN (and the commit mode), sent now: on the wire before any statement that follows. */
   const beginWith = (o: TransactionOptions): Promise<unknown> => {
-    const begun = sendNow(conn.unsafe('BEGIN'));
+    const begun = sendNow(
+      conn.unsafe(o.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN'),
+    );
     if (o.synchronousCommit !== false) return begun;
     return Promise.all([begun, sendNow(conn.unsafe('SET LOCAL synchronous_commit = off'))]);
   };
@@ -151,4 +158,18 @@ export function sendNow<Q extends Promise<unknown> & { execute(): unknown }>(que
   query.execute();
   query.catch(() => {});
   return query;
+}
+
+/**
+ * Runs `fn` on one connection of the pool, outside any transaction: statements it issues together
+ * are pipelined there — one round trip and one server process — instead of spread over several
+ * connections (as many server processes to wake on a busy machine).
+ */
+export async function onOneConnection<T>(sql: Sql, fn: (conn: Sql) => Promise<T>): Promise<T> {
+  const conn = await sql.reserve();
+  try {
+    return await fn(conn as unknown as Sql);
+  } finally {
+    conn.release();
+  }
 }

@@ -465,13 +465,21 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   const price = fromNumber(signal.price);
   const stillValid: SubmitVeto = (_order, tx, exchange) => signalVeto(tx, signal, exchange);
   const fresh = signal.status === 'new';
-  // Independent reads, one round trip (the book is read even when the signal ends up skipped: rarely).
-  const [strategy, existing, stale, position] = await Promise.all([
-    getStrategy(ctx.sql, signal.strategy),
-    getOrderByClientId(ctx.sql, clientOrderId),
-    fresh ? staleReason(ctx.sql, signal) : null,
-    fresh ? effectivePosition(ctx.sql, signal.strategy, signal.symbol) : null,
-  ]);
+  // Independent reads in one round trip and one snapshot: a concurrent delivery's claim is either in
+  // all of them (the order exists: finish it) or in none (claim it; the claim finds the other), never
+  // only in the book's open orders (which would read as a position to skip the signal for).
+  const [strategy, existing, stale, position] = await transaction(
+    ctx.sql,
+    (tx, control) =>
+      Promise.all([
+        getStrategy(tx, signal.strategy),
+        getOrderByClientId(tx, clientOrderId),
+        fresh ? staleReason(tx, signal) : null,
+        fresh ? effectivePosition(tx, signal.strategy, signal.symbol) : null,
+        control.commit(),
+      ]),
+    { snapshot: true },
+  );
   if (existing) {
     // Redelivery or restart: never decide again, only finish what the claim started.
     const r = await submitClaimed(ctx, existing.id, price, stillValid);

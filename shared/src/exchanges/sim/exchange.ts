@@ -11,7 +11,7 @@ import { clock } from '../../clock/index.ts';
 import { env } from '../../config/index.ts';
 import { connect, db } from '../../db/client.ts';
 import { pgArray } from '../../db/rows.ts';
-import { sendNow, transaction } from '../../db/transaction.ts';
+import { onOneConnection, sendNow, transaction } from '../../db/transaction.ts';
 import { DEMO_SEED, DEMO_SYMBOLS, type DemoMarket, demoMarket } from '../../demo/generator.ts';
 import {
   abs,
@@ -827,7 +827,9 @@ export class SimExchange implements ExchangeAdapter {
     };
     // Usually nothing is due to fill or expire (the last call caught up): then the order as stored is
     // the answer, read in one round trip without the account's lock. Otherwise catch up first.
-    const [due, order] = await Promise.all([this.dueOrders(this.sql, clock().now()), read(this.sql)]);
+    const [due, order] = await onOneConnection(this.sql, (conn) =>
+      Promise.all([this.dueOrders(conn, clock().now()), read(conn)]),
+    );
     if (due.length === 0) return order;
     return this.session((s) => read(s.tx));
   }
