@@ -134,19 +134,21 @@ describe('market hours', () => {
 
 describe('an order already at the venue under our client order id', () => {
   const manual = (o: Record<string, unknown>) => placeManualOrder(ctx(), ManualOrderInput.parse(o));
-
-  it('sim: adopts the venue order when it is ours (a submit that landed before a crash)', async () => {
-    const sim = await getExchange('sim');
-    const atVenue = await sim.submitOrder({
-      clientOrderId: 'dup-ours',
+  /** An order placed straight at the sim (by a process that crashed, or by another tool). */
+  const atSim = async (clientOrderId: string, qty: string) =>
+    (await getExchange('sim')).submitOrder({
+      clientOrderId,
       strategy: 'manual',
       signalId: null,
       symbol: 'ACME',
       side: 'buy',
       type: 'market',
       timeInForce: 'gtc',
-      qty: '2',
+      qty,
     });
+
+  it('sim: adopts the venue order when it is ours (a submit that landed before a crash)', async () => {
+    const atVenue = await atSim('dup-ours', '2');
     const r = await manual({
       exchange: 'sim',
       symbol: 'ACME',
@@ -160,17 +162,7 @@ describe('an order already at the venue under our client order id', () => {
   });
 
   it('sim: fails ours when the venue order under that id is another (different size), adopting nothing', async () => {
-    const sim = await getExchange('sim');
-    await sim.submitOrder({
-      clientOrderId: 'dup-other',
-      strategy: 'manual',
-      signalId: null,
-      symbol: 'ACME',
-      side: 'buy',
-      type: 'market',
-      timeInForce: 'gtc',
-      qty: '1',
-    });
+    await atSim('dup-other', '1');
     const r = await manual({
       exchange: 'sim',
       symbol: 'ACME',
