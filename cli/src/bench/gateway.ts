@@ -12,8 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listTrades } from '@weaver/gateway/queries/trades';
-import { connect, encodeCursor, migrate, type Sql } from '@weaver/shared/db';
+import { connect, encodeCursor, listTradesJson, migrate, type Sql } from '@weaver/shared/db';
 import { TradePage, TradesQuery } from '@weaver/shared/schemas';
 import autocannon from 'autocannon';
 import type { Benchmark } from '../commands/bench.ts';
@@ -104,7 +103,7 @@ async function direct(sql: Sql, q: ReturnType<typeof TradesQuery.parse>, seconds
   const end = performance.now() + seconds * 1000;
   const loop = async () => {
     while (performance.now() < end) {
-      await listTrades(sql, q);
+      await listTradesJson(sql, q);
       n++;
     }
   };

@@ -1,8 +1,8 @@
+import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from '@weaver/shared/db';
 import type { AuditQuery, FunctionRun, RunsQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { decodeIdCursor, encodeIdCursor } from '../cursor.ts';
-import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from './page.ts';
 
 const RUN: Fields = [
   ['id', 'id', 'int'],

@@ -1,4 +1,4 @@
-import { getOrder, orderHistory } from '@weaver/shared/db';
+import { getOrder, listOrdersJson, orderHistory, pageText } from '@weaver/shared/db';
 import { cancelOrder, placeManualOrder } from '@weaver/shared/pipeline';
 import { notFound } from '@weaver/shared/runtime';
 import {
@@ -11,8 +11,6 @@ import {
   OrdersQuery,
 } from '@weaver/shared/schemas';
 import { pipelineContext, withFieldNames } from '../pipeline.ts';
-import { listOrders } from '../queries/orders.ts';
-import { pageText } from '../queries/page.ts';
 import { defineRoute, rawJson } from '../route.ts';
 import { invalidateAccount } from './account.ts';
 
@@ -25,7 +23,7 @@ export const orderRoutes = [
     tag: 'trading',
     query: OrdersQuery,
     response: OrderPage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listOrders(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageText(await listOrdersJson(deps.sql(), query))),
   }),
   defineRoute({
     method: 'get',

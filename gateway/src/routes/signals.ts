@@ -1,6 +1,5 @@
 import { SignalPage, SignalsQuery } from '@weaver/shared/schemas';
-import { pageText } from '../queries/page.ts';
-import { listSignals } from '../queries/signals.ts';
+import { listSignalsJson, pageText } from '@weaver/shared/db';
 import { defineRoute, rawJson } from '../route.ts';
 
 export const signalRoutes = [
@@ -11,6 +10,6 @@ export const signalRoutes = [
     tag: 'trading',
     query: SignalsQuery,
     response: SignalPage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listSignals(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageText(await listSignalsJson(deps.sql(), query))),
   }),
 ];

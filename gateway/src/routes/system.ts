@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type Bus, NatsBus } from '@weaver/shared/bus';
-import { activeHalts } from '@weaver/shared/db';
+import { activeHalts, pageText } from '@weaver/shared/db';
 import {
   AuditPage,
   AuditQuery,
@@ -11,7 +11,6 @@ import {
 } from '@weaver/shared/schemas';
 import { Cron } from 'croner';
 import type { Sql } from 'postgres';
-import { pageText } from '../queries/page.ts';
 import { listAudit, listRuns, type RunStats, runStats } from '../queries/system.ts';
 import { defineRoute, rawJson } from '../route.ts';
 import { type FunctionWiring, findStackFile, readWiring } from '../stack.ts';

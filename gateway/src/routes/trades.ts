@@ -1,6 +1,5 @@
 import { TradePage, TradesQuery } from '@weaver/shared/schemas';
-import { pageText } from '../queries/page.ts';
-import { listTrades } from '../queries/trades.ts';
+import { listTradesJson, pageText } from '@weaver/shared/db';
 import { defineRoute, rawJson } from '../route.ts';
 
 export const tradeRoutes = [
@@ -11,6 +10,6 @@ export const tradeRoutes = [
     tag: 'trading',
     query: TradesQuery,
     response: TradePage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listTrades(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageText(await listTradesJson(deps.sql(), query))),
   }),
 ];

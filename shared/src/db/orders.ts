@@ -8,7 +8,6 @@ import {
   type Side,
   type TimeInForce,
 } from '../schemas/index.ts';
-import { keyset, type Page, pageSize, toPage } from './keyset.ts';
 import { iso, isoOrNull, pgArray } from './rows.ts';
 
 interface OrderRow {
@@ -230,30 +229,4 @@ export async function orderHistory(sql: Sql, orderId: number): Promise<OrderStat
   >`
     SELECT order_id, status, at, detail FROM order_status_history WHERE order_id = ${orderId} ORDER BY id`;
   return rows.map((r) => ({ orderId: r.order_id, status: r.status, at: iso(r.at), detail: r.detail }));
-}
-
-export interface OrderFilter {
-  strategy?: string;
-  symbol?: string;
-  status?: OrderStatus;
-  /** Only orders that may still change. */
-  open?: boolean;
-  cursor?: string | null;
-  limit?: number;
-}
-
-/** Newest first, keyset-paginated on (created_at, id). */
-export async function listOrders(sql: Sql, f: OrderFilter = {}): Promise<Page<Order>> {
-  const size = pageSize(f.limit);
-  const k = keyset(sql, 'created_at');
-  const rows = await sql<(OrderRow & { keyset_us: number })[]>`
-    SELECT *, ${k.select} FROM orders
-    WHERE ${k.before(f.cursor)}
-      AND (${f.strategy ?? null}::text IS NULL OR strategy = ${f.strategy ?? null})
-      AND (${f.symbol ?? null}::text IS NULL OR symbol = ${f.symbol ?? null})
-      AND (${f.status ?? null}::text IS NULL OR status = ${f.status ?? null})
-      AND (${f.open ? sql`status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}` : sql`TRUE`})
-    ORDER BY ${k.order}
-    LIMIT ${size + 1}`;
-  return toPage(rows, size, toOrder);
 }

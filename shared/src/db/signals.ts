@@ -1,6 +1,5 @@
 import type { Sql } from 'postgres';
 import type { Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
-import { keyset, type Page, pageSize, toPage } from './keyset.ts';
 import { iso, pgArray } from './rows.ts';
 
 interface SignalRow {
@@ -100,27 +99,4 @@ export async function newSignalsWithoutOrders(sql: Sql, limit = 500): Promise<nu
     ORDER BY s.created_at, s.id
     LIMIT ${limit}`;
   return rows.map((r) => r.id);
-}
-
-export interface SignalFilter {
-  strategy?: string;
-  symbol?: string;
-  status?: SignalStatus;
-  cursor?: string | null;
-  limit?: number;
-}
-
-/** Newest first, keyset-paginated on (created_at, id). */
-export async function listSignals(sql: Sql, f: SignalFilter = {}): Promise<Page<Signal>> {
-  const size = pageSize(f.limit);
-  const k = keyset(sql, 'created_at');
-  const rows = await sql<(SignalRow & { keyset_us: number })[]>`
-    SELECT *, ${k.select} FROM signals
-    WHERE ${k.before(f.cursor)}
-      AND (${f.strategy ?? null}::text IS NULL OR strategy = ${f.strategy ?? null})
-      AND (${f.symbol ?? null}::text IS NULL OR symbol = ${f.symbol ?? null})
-      AND (${f.status ?? null}::text IS NULL OR status = ${f.status ?? null})
-    ORDER BY ${k.order}
-    LIMIT ${size + 1}`;
-  return toPage(rows, size, toSignal);
 }

@@ -1,6 +1,5 @@
 import type { Sql } from 'postgres';
 import type { Side, Trade } from '../schemas/index.ts';
-import { keyset, type Page, pageSize, toPage } from './keyset.ts';
 import { iso, pgArray } from './rows.ts';
 
 interface TradeRow {
@@ -68,25 +67,4 @@ export async function lastLosingTradeAt(sql: Sql, strategy: string): Promise<str
     SELECT executed_at FROM trades WHERE strategy = ${strategy} AND realized_pnl < 0
     ORDER BY executed_at DESC, id DESC LIMIT 1`;
   return row ? iso(row.executed_at) : null;
-}
-
-export interface TradeFilter {
-  strategy?: string;
-  symbol?: string;
-  cursor?: string | null;
-  limit?: number;
-}
-
-/** Newest first, keyset-paginated on (executed_at, id). */
-export async function listTrades(sql: Sql, f: TradeFilter = {}): Promise<Page<Trade>> {
-  const size = pageSize(f.limit);
-  const k = keyset(sql, 'executed_at');
-  const rows = await sql<(TradeRow & { keyset_us: number })[]>`
-    SELECT *, ${k.select} FROM trades
-    WHERE ${k.before(f.cursor)}
-      AND (${f.strategy ?? null}::text IS NULL OR strategy = ${f.strategy ?? null})
-      AND (${f.symbol ?? null}::text IS NULL OR symbol = ${f.symbol ?? null})
-    ORDER BY ${k.order}
-    LIMIT ${size + 1}`;
-  return toPage(rows, size, toTrade);
 }

@@ -1,5 +1,10 @@
-import { encodeCursor, keyset } from '@weaver/shared/db';
+/**
+ * Keyset pages whose JSON Postgres builds: the caller gets the items as JSON text, ready to send, and
+ * parses it only when it wants objects. One SQL and one column → key mapping per list serves both the
+ * API (which passes the text through, thousands of pages a second) and code that wants typed rows.
+ */
 import type { PendingQuery, Row, Sql } from 'postgres';
+import { encodeCursor, keyset, type Page } from './keyset.ts';
 
 /** The JSON text of a page's items, assembled by Postgres, and the cursor of the page after it. */
 export interface JsonPage {
@@ -62,10 +67,7 @@ export interface PageSpec {
   cursor(last: { keyset_us: number | null; id: number }): string;
 }
 
-/**
- * Runs a keyset page and lets Postgres build the JSON: the gateway only passes text through, which is
- * what keeps a 100-row page cheap at thousands of requests per second.
- */
+/** Runs a keyset page and lets Postgres build the JSON of its items. */
 export async function jsonPage(sql: Sql, spec: PageSpec): Promise<JsonPage> {
   const [row] = await sql<{ items: string; n: number; keyset_us: number | null; id: number | null }[]>`
     WITH page AS (${spec.rows})
@@ -81,12 +83,19 @@ export async function jsonPage(sql: Sql, spec: PageSpec): Promise<JsonPage> {
   };
 }
 
-/** Cursor of a (time, id) list: the shared keyset's, so repository pages and these agree. */
+/** Cursor of a (time, id) list: the shared keyset cursor (keyset.ts). */
 export const timeCursor = (last: { keyset_us: number | null; id: number }): string =>
   encodeCursor({ micros: last.keyset_us ?? 0, id: last.id });
 
+/** `{"items":…,"nextCursor":…}`: the API's page answer, as text. */
 export const pageText = (p: JsonPage): string =>
   `{"items":${p.items},"nextCursor":${p.nextCursor === null ? 'null' : JSON.stringify(p.nextCursor)}}`;
+
+/** The page as objects (the items' shape is the one `fields` names). */
+export const parsePage = <T>(p: JsonPage): Page<T> => ({
+  items: JSON.parse(p.items) as T[],
+  nextCursor: p.nextCursor,
+});
 
 /** `a AND b AND …`, or TRUE. */
 export function and(sql: Sql, conds: Fragment[]): Fragment {
@@ -94,23 +103,8 @@ export function and(sql: Sql, conds: Fragment[]): Fragment {
   return conds.slice(1).reduce((acc, c) => sql`${acc} AND ${c}`, conds[0]);
 }
 
-/** The filters every trading list shares: book, symbol, side and a range of `timeColumn`. */
-export function tradingFilters(
-  sql: Sql,
-  q: { strategy?: string; symbol?: string; side?: string; from?: string; to?: string },
-  timeColumn: string,
-): Fragment[] {
-  const conds: Fragment[] = [];
-  if (q.strategy) conds.push(sql`strategy = ${q.strategy}`);
-  if (q.symbol) conds.push(sql`symbol = ${q.symbol}`);
-  if (q.side) conds.push(sql`side = ${q.side}`);
-  if (q.from) conds.push(sql`${sql(timeColumn)} >= ${q.from}::timestamptz`);
-  if (q.to) conds.push(sql`${sql(timeColumn)} <= ${q.to}::timestamptz`);
-  return conds;
-}
-
 /** Rows newest first by (time, id), plus the numbering a page needs. */
-export function timeKeyed(sql: Sql, timeColumn: string, cursor: string | undefined) {
+export function timeKeyed(sql: Sql, timeColumn: string, cursor: string | null | undefined) {
   const k = keyset(sql, timeColumn);
   return {
     columns: sql`${k.select}, row_number() OVER (ORDER BY ${k.order}) AS rn`,
