@@ -56,6 +56,39 @@ export function isoTime(t: number): string {
   const msText = ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms);
   return `${y}-${TWO[c.month]}-${TWO[c.dayOfMonth]}T${TWO[h]}:${TWO[mi]}:${TWO[sec]}.${msText}Z`;
 }
+/** "THH:MM:00.000Z" of each minute of a day, made on first use. */
+const MINUTE_TEXT: (string | undefined)[] = new Array(1440);
+
+/**
+ * isoTime for a stream of instants (a trade list): the day's text is kept while the day does not
+ * change and the time of day comes from a table of whole minutes, so an instant on a minute costs
+ * one concatenation instead of a dozen (isoTime's cost was mostly the strings it pieced together).
+ */
+export class IsoTimes {
+  private day = Number.NaN;
+  private dayText = '';
+
+  format(t: number): string {
+    if (!(t >= 0 && t < 253_402_300_800_000)) return isoTime(t);
+    const day = Math.floor(t / DAY_MS);
+    const ms = t - day * DAY_MS;
+    const minute = ms / 60_000;
+    if (!Number.isInteger(minute)) return isoTime(t);
+    if (day !== this.day) {
+      const c = civil(day);
+      const y = c.year < 1000 ? pad(c.year, 4) : String(c.year);
+      this.dayText = `${y}-${TWO[c.month]}-${TWO[c.dayOfMonth]}`;
+      this.day = day;
+    }
+    let text = MINUTE_TEXT[minute];
+    if (text === undefined) {
+      text = `T${TWO[Math.floor(minute / 60)]}:${TWO[minute % 60]}:00.000Z`;
+      MINUTE_TEXT[minute] = text;
+    }
+    return this.dayText + text;
+  }
+}
+
 export function dayLabel(day: number): string {
   const c = civil(day);
   return `${c.year}-${pad(c.month)}-${pad(c.dayOfMonth)}`;

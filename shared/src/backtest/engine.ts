@@ -17,7 +17,10 @@
  */
 import type { BarSeries } from '../bars/index.ts';
 import { orderHintProblem, type StrategyFault } from '../strategies/guard.ts';
-import { type Decision, MutableBarView, type OrderHint, type StrategyInstance } from '../strategies/types.ts';
+import type { Decision, OrderHint, StrategyInstance } from '../strategies/types.ts';
+import { SeriesBarView } from './bar-view.ts';
+import type { CurveSink } from './curve-stats.ts';
+import { DecisionLog, FillLog, NO_REASON, reasonCode, TradeLog } from './logs.ts';
 import type {
   DecisionRecord,
   EngineConfig,
@@ -46,6 +49,27 @@ const GTC = 1;
 const DAY_MS = 86_400_000;
 /** Positions smaller than this are flat (fractional quantities accumulate float dust). */
 const DUST = 1e-9;
+/** Curve points per chunk handed to the sink: small enough to be read back from the cache. */
+const CHUNK = 2048;
+
+/** What a run keeps of its curves besides the trades. */
+export interface EngineOutput {
+  /** Keep at most this many evenly spaced points of the curves (first and last included); 0: all. */
+  samplePoints?: number;
+  /**
+   * Called once the number of points is known; the sink it returns receives the whole curve, in
+   * order and in chunks, while the run goes (the metrics' statistics), even when only samples are kept.
+   */
+  sink?: (points: number, sampledAt: Int32Array | null) => CurveSink;
+}
+
+/** Indexes of `max` evenly spaced points of a curve of n, the first and last included; null when n ≤ max. */
+export function sampleIndexes(n: number, max: number): Int32Array | null {
+  if (n <= max) return null;
+  const idx = new Int32Array(max);
+  for (let k = 0; k < max; k++) idx[k] = Math.round((k * (n - 1)) / (max - 1));
+  return idx;
+}
 
 /** The union of the series' bar times, ascending, each once. */
 export function mergeTimelines(series: readonly BarSeries[]): Float64Array {
@@ -105,10 +129,12 @@ class Simulation {
   /** Symbols with a position, so marking equity costs O(open positions), not O(symbols). */
   readonly openList: Int32Array;
   openCount = 0;
+  /** Symbols with a working order: with none and no position, a bar has nothing to work or exit. */
+  workingOrders = 0;
 
-  readonly trades: TradeRecord[] = [];
-  readonly fills: FillRecord[] = [];
-  readonly decisions: DecisionRecord[] = [];
+  readonly tradeLog: TradeLog;
+  readonly fillLog = new FillLog();
+  readonly decisionLog = new DecisionLog();
   readonly orders: OrderCounts = { submitted: 0, filled: 0, rejected: 0, expired: 0, canceled: 0 };
   fees = 0;
   tradedNotional = 0;
@@ -126,6 +152,7 @@ class Simulation {
     const n = series.length;
     this.n = n;
     this.symbols = series.map((s) => s.symbol);
+    this.tradeLog = new TradeLog(this.symbols);
     this.cash = cfg.cash;
     const f64 = () => new Float64Array(n);
     this.pos = f64();
@@ -169,20 +196,44 @@ class Simulation {
   private H: Float64Array[] = [];
   private L: Float64Array[] = [];
   private C: Float64Array[] = [];
-  private V: Float64Array[] = [];
   private instances: readonly StrategyInstance[] = [];
   private hints: boolean[] = [];
-  private started!: Uint8Array;
-  private invFirst!: Float64Array;
+  private started: Uint8Array = new Uint8Array(0);
+  private invFirst: Float64Array = new Float64Array(0);
   /** Σ over symbols of close / first close (1 before a symbol's first traded bar). */
   benchSum = 0;
-  private readonly view = new MutableBarView();
+  /** The bar each symbol's strategy sees (see SeriesBarView). */
+  private views: SeriesBarView[] = [];
 
   timeline: Float64Array = new Float64Array(0);
   start = 0;
+  points = 0;
+  /** Several symbols: which bars each step of the timeline has (see schedule). */
+  plan: Plan | null = null;
+
+  // The curve as it is written, one block of CHUNK points at a time. A whole-curve run writes straight
+  // into the result arrays (index = point) and hands each block to the sink; a sampled run writes into
+  // block-sized buffers that are emptied into the sink and the kept points after each block, so a long
+  // run never holds its whole curve.
+  private eqBuf: Float64Array = new Float64Array(0);
+  private bnBuf: Float64Array = new Float64Array(0);
+  private exBuf: Uint8Array = new Uint8Array(0);
+  /** Next index to write in the buffers, and the first not yet handed over. */
+  private w = 0;
+  private wFrom = 0;
+  /** Points before buffer index 0 (sampled runs). */
+  private written = 0;
+  private sink: CurveSink | null = null;
+  private keep: Int32Array | null = null;
+  private kept = 0;
+  get sampledAt(): Int32Array | null {
+    return this.keep;
+  }
+  lastEquity = 0;
   equity: Float64Array = new Float64Array(0);
   benchmark: Float64Array = new Float64Array(0);
   exposed: Uint8Array = new Uint8Array(0);
+  sampledTimes: Float64Array | null = null;
 
   strategyName = 'strategy';
   onFault: ((fault: StrategyFault) => void) | undefined;
@@ -192,7 +243,7 @@ class Simulation {
     this.H = series.map((s) => s.high);
     this.L = series.map((s) => s.low);
     this.C = series.map((s) => s.close);
-    this.V = series.map((s) => s.volume);
+    this.views = series.map((s) => new SeriesBarView(s));
     // A copy: a failing strategy is swapped for DISABLED without touching the caller's array.
     this.instances = [...instances];
     this.hints = instances.map((i) => typeof i.order === 'function');
@@ -201,28 +252,105 @@ class Simulation {
     this.benchSum = this.n;
   }
 
+  /** Sets up the curve buffers for `points` points (see the fields above). */
+  prepareCurve(points: number, output: EngineOutput): void {
+    this.points = points;
+    const max = output.samplePoints ?? 0;
+    const keep = max > 0 ? sampleIndexes(points, max) : null;
+    this.keep = keep;
+    if (keep) {
+      this.eqBuf = new Float64Array(CHUNK);
+      this.bnBuf = new Float64Array(CHUNK);
+      this.exBuf = new Uint8Array(CHUNK);
+      this.equity = new Float64Array(keep.length);
+      this.benchmark = new Float64Array(keep.length);
+      this.exposed = new Uint8Array(keep.length);
+      this.sampledTimes = new Float64Array(keep.length);
+    } else {
+      this.equity = this.eqBuf = new Float64Array(points);
+      this.benchmark = this.bnBuf = new Float64Array(points);
+      this.exposed = this.exBuf = new Uint8Array(points);
+    }
+    this.sink = output.sink ? output.sink(points, keep) : null;
+  }
+
+  /** Hands the points written since the last flush to the sink (and, sampled, keeps the chosen ones). */
+  flush(): void {
+    const w = this.w;
+    const from = this.wFrom;
+    if (w <= from) return;
+    this.lastEquity = this.eqBuf[w - 1];
+    this.sink?.consume(
+      this.eqBuf,
+      this.bnBuf,
+      this.exBuf,
+      from,
+      w,
+      this.timeline,
+      this.start + this.written + from,
+    );
+    const keep = this.keep;
+    if (keep === null) {
+      this.wFrom = w;
+      return;
+    }
+    const base = this.written;
+    const end = base + w;
+    let k = this.kept;
+    while (k < keep.length && keep[k] < end) {
+      const q = keep[k] - base;
+      this.equity[k] = this.eqBuf[q];
+      this.benchmark[k] = this.bnBuf[q];
+      this.exposed[k] = this.exBuf[q];
+      (this.sampledTimes as Float64Array)[k] = this.timeline[this.start + keep[k]];
+      k++;
+    }
+    this.kept = k;
+    this.written = end;
+    this.w = 0;
+  }
+
   /**
-   * Bar i of symbol s, at timeline step k: orders, exits, then the strategy's decision. Only integers
-   * cross the call (a double argument would be boxed on every bar when the call is not inlined).
+   * The whole run, in blocks of at most CHUNK bars (steps of the timeline): warm-up blocks only feed
+   * the strategies; each traded block writes CHUNK points of the curve, then hands them over. Blocks
+   * are functions called hundreds of times per run, so the optimiser compiles them like any hot
+   * function; one loop over every bar would live on on-stack replacement, and run unoptimised (boxing
+   * numbers on every bar) from whenever it deoptimises until it is replaced again.
    */
-  step(s: number, i: number, k: number): void {
-    const t = this.timeline[k];
-    const trading = k >= this.start;
-    this.barIndex[s] = i;
-    const o = this.O[s][i];
-    const h = this.H[s][i];
-    const l = this.L[s][i];
+  run(): void {
+    const m = this.timeline.length;
+    const start = this.start;
+    const single = this.n === 1;
+    for (let from = 0; from < start; from += CHUNK) {
+      const to = Math.min(start, from + CHUNK);
+      if (single) this.warmSingle(from, to);
+      else this.steps(from, to, false);
+    }
+    if (single && start < m) {
+      // The benchmark starts at the first traded close (benchSum stays 1 for that bar: one symbol).
+      const c = this.C[0][start];
+      this.started[0] = 1;
+      this.firstClose[0] = c;
+      this.invFirst[0] = 1 / c;
+    }
+    for (let from = start; from < m; from += CHUNK) {
+      const to = Math.min(m, from + CHUNK);
+      if (single) this.tradeSingle(from, to);
+      else this.steps(from, to, true);
+      this.flush();
+    }
+  }
+
+  /**
+   * Bar i of symbol s at timeline step k (several symbols): orders, exits, then the strategy's decision.
+   * Only integers cross the call (a double argument would be boxed on every bar when the call is not
+   * inlined).
+   */
+  step(s: number, i: number, k: number, trading: boolean): void {
     const c = this.C[s][i];
     if (trading) {
-      // Rare paths get indexes, not prices: a double passed to a call that is not inlined is boxed,
-      // and the compiler may box it ahead of the branch, on every bar.
-      if (this.ordActive[s]) this.workOrder(s, i, k, false);
-      if (this.hasExits && this.pos[s] !== 0) this.checkExits(s, i, k);
-      if (this.ordActive[s]) this.workOrder(s, i, k, true);
-      const p = this.pos[s];
-      if (p > 0) {
-        if (h > this.hwm[s]) this.hwm[s] = h;
-      } else if (p < 0 && l < this.lwm[s]) this.lwm[s] = l;
+      // Orders and exits only matter with an order working or a position open: most bars have neither.
+      if (this.ordActive[s] !== 0 || this.pos[s] !== 0) this.manage(s, i, k);
       if (this.started[s]) this.benchSum += (c - this.lastClose[s]) * this.invFirst[s];
       else {
         this.started[s] = 1;
@@ -231,29 +359,53 @@ class Simulation {
       }
     }
     this.lastClose[s] = c;
-    const view = this.view;
-    view.time = t;
-    view.open = o;
-    view.high = h;
-    view.low = l;
-    view.close = c;
-    view.volume = this.V[s][i];
-    const inst = this.instances[s];
+    const view = this.views[s];
+    view.moveTo(i);
     // The guard lives here rather than in a wrapper object: one call less per bar. A throw or a
     // malformed decision disables the symbol's strategy for the rest of the run (see fail).
     let d: Decision;
     try {
-      d = inst.next(view);
+      d = this.instances[s].next(view);
     } catch (err) {
-      this.fail(s, `threw: ${err instanceof Error ? err.message : String(err)}`, k);
+      this.threw(s, err, k);
       return;
     }
-    if (d === 0) return;
+    if (d !== 0) this.decided(s, d, i, k, trading);
+  }
+
+  /**
+   * The pending order worked against bar i, then the exits, then the high/low water marks: rare-path
+   * work (indexes, not prices, cross the call: a double passed to a call that is not inlined is boxed,
+   * and the compiler may box it ahead of the branch, on every bar).
+   */
+  private manage(s: number, i: number, k: number): void {
+    this.barIndex[s] = i;
+    if (this.ordActive[s]) this.workOrder(s, i, k, false);
+    if (this.hasExits && this.pos[s] !== 0) this.checkExits(s, i, k);
+    if (this.ordActive[s]) this.workOrder(s, i, k, true);
+    const p = this.pos[s];
+    if (p > 0) {
+      const h = this.H[s][i];
+      if (h > this.hwm[s]) this.hwm[s] = h;
+    } else if (p < 0) {
+      const l = this.L[s][i];
+      if (l < this.lwm[s]) this.lwm[s] = l;
+    }
+  }
+
+  /** A non-HOLD answer: a malformed one disables the strategy; a valid one is acted on once trading. */
+  private decided(s: number, d: unknown, i: number, k: number, trading: boolean): void {
     if (d !== 1 && d !== -1) {
       this.fail(s, `returned ${JSON.stringify(d) ?? String(d)}; a decision is -1, 0 or 1`, k);
       return;
     }
-    if (trading) this.decide(s, d, i, k, this.hints[s] ? this.hintOf(s, k) : null);
+    if (!trading) return;
+    this.barIndex[s] = i;
+    this.decide(s, d, i, k, this.hints[s] ? this.hintOf(s, k) : null);
+  }
+
+  private threw(s: number, err: unknown, k: number): void {
+    this.fail(s, `threw: ${err instanceof Error ? err.message : String(err)}`, k);
   }
 
   /** The strategy's order hint for the decision it just took; a bad one disables it (null = market). */
@@ -286,30 +438,94 @@ class Simulation {
     });
   }
 
-  /** The loop for one symbol: its bars are the timeline. */
-  runSingle(): void {
-    const m = this.timeline.length;
-    const start = this.start;
-    for (let i = 0; i < m; i++) {
-      this.step(0, i, i);
-      if (i >= start) this.record(i - start);
+  /** Warm-up bars of one symbol: the strategy sees them, nothing trades. */
+  private warmSingle(from: number, to: number): void {
+    const C = this.C[0];
+    const view = this.views[0];
+    const lastClose = this.lastClose;
+    let inst = this.instances[0];
+    for (let i = from; i < to; i++) {
+      lastClose[0] = C[i];
+      view.moveTo(i);
+      let d: Decision;
+      try {
+        d = inst.next(view);
+      } catch (err) {
+        this.threw(0, err, i);
+        inst = this.instances[0];
+        continue;
+      }
+      if (d !== 0) {
+        this.decided(0, d, i, i, false);
+        inst = this.instances[0];
+      }
     }
   }
 
-  /** The loop for several symbols: at each instant, the bars of the symbols that have one. */
-  runMany(plan: { stepStart: Int32Array; pairSym: Int32Array; pairIdx: Int32Array }): void {
-    const { stepStart, pairSym, pairIdx } = plan;
-    const m = this.timeline.length;
-    const start = this.start;
-    for (let k = 0; k < m; k++) {
+  /**
+   * Traded bars of one symbol (its bars are the timeline), the hot path of a backtest: a bar without a
+   * working order or an open position costs the strategy's call and three stores of the curve.
+   */
+  private tradeSingle(from: number, to: number): void {
+    const C = this.C[0];
+    const view = this.views[0];
+    const pos = this.pos;
+    const lastClose = this.lastClose;
+    const first = this.start;
+    const invFirst = this.invFirst[0];
+    const eq = this.eqBuf;
+    const bn = this.bnBuf;
+    const ex = this.exBuf;
+    let inst = this.instances[0];
+    let bench = this.benchSum;
+    let prev = lastClose[0];
+    let w = this.w;
+    for (let i = from; i < to; i++, w++) {
+      const c = C[i];
+      if (this.openCount !== 0 || this.workingOrders !== 0) this.manage(0, i, i);
+      if (i !== first) bench += (c - prev) * invFirst;
+      lastClose[0] = c;
+      prev = c;
+      view.moveTo(i);
+      let d: Decision;
+      try {
+        d = inst.next(view);
+      } catch (err) {
+        this.threw(0, err, i);
+        inst = this.instances[0];
+        d = 0;
+      }
+      if (d !== 0) {
+        this.decided(0, d, i, i, true);
+        inst = this.instances[0];
+      }
+      // Equity: cash plus the position at this close; the benchmark is Σ close / first close over one
+      // symbol (benchSum / n with n = 1). The choice is made between numbers, not between a number and
+      // the cash field: a mix of the two is boxed on every exposed bar.
+      const open = this.openCount !== 0;
+      eq[w] = this.cash + (open ? pos[0] * c : 0);
+      bn[w] = bench;
+      ex[w] = open ? 1 : 0;
+    }
+    this.w = w;
+    this.benchSum = bench;
+  }
+
+  /** Steps from … to − 1 of the timeline, several symbols: at each instant, the bars that have one. */
+  private steps(from: number, to: number, trading: boolean): void {
+    const plan = this.plan as Plan;
+    const stepStart = plan.stepStart;
+    const pairSym = plan.pairSym;
+    const pairIdx = plan.pairIdx;
+    for (let k = from; k < to; k++) {
       const end = stepStart[k + 1];
-      for (let p = stepStart[k]; p < end; p++) this.step(pairSym[p], pairIdx[p], k);
-      if (k >= start) this.record(k - start);
+      for (let p = stepStart[k]; p < end; p++) this.step(pairSym[p], pairIdx[p], k, trading);
+      if (trading) this.record();
     }
   }
 
-  /** Records equity (cash plus open positions at their last close), benchmark and exposure at point j. */
-  record(j: number): void {
+  /** Records equity (cash plus open positions at their last close), benchmark and exposure. */
+  private record(): void {
     let e = this.cash;
     const pos = this.pos;
     const last = this.lastClose;
@@ -319,9 +535,11 @@ class Simulation {
       const s = list[q];
       e += pos[s] * last[s];
     }
-    this.equity[j] = e;
-    this.benchmark[j] = this.benchSum / this.n;
-    this.exposed[j] = open > 0 ? 1 : 0;
+    const w = this.w;
+    this.eqBuf[w] = e;
+    this.bnBuf[w] = this.benchSum / this.n;
+    this.exBuf[w] = open > 0 ? 1 : 0;
+    this.w = w + 1;
   }
 
   equityNow(): number {
@@ -462,15 +680,15 @@ class Simulation {
     this.cash -= signed * price + fee;
     this.fees += fee;
     this.tradedNotional += qty * price;
-    this.fills.push({
-      symbol: this.symbols[s],
-      time,
-      side: side > 0 ? 'buy' : 'sell',
-      qty,
-      price,
-      fee,
-      reason,
-    });
+    const fills = this.fillLog;
+    const f = fills.add();
+    fills.symbol[f] = s;
+    fills.time[f] = time;
+    fills.side[f] = side;
+    fills.qty[f] = qty;
+    fills.price[f] = price;
+    fills.fee[f] = fee;
+    fills.reason[f] = reasonCode(reason);
     let rest = qty;
     if (p0 !== 0 && Math.sign(p0) !== side) {
       const closeQty = Math.min(qty, Math.abs(p0));
@@ -521,21 +739,21 @@ class Simulation {
     const pnl = this.tPnl[s];
     const fees = this.tFees[s];
     const open = Number.isNaN(time); // still open at the end of the data
-    this.trades.push({
-      symbol: this.symbols[s],
-      side: this.tSide[s] > 0 ? 'long' : 'short',
-      qty: this.tMaxQty[s],
-      entryTime: this.tEntryTime[s],
-      entryPrice,
-      exitTime: open ? null : time,
-      exitPrice: open ? null : this.tExitValue[s] / this.tExitQty[s],
-      pnl,
-      fees,
-      netPnl: pnl - fees,
-      returnPct: (pnl - fees) / (entryPrice * this.tMaxQty[s]),
-      exitReason: open ? null : reason,
-      bars: this.barIndex[s] - this.tEntryBar[s],
-    });
+    const log = this.tradeLog;
+    const k = log.add();
+    log.symbol[k] = s;
+    log.side[k] = this.tSide[s] > 0 ? 1 : -1;
+    log.qty[k] = this.tMaxQty[s];
+    log.entryTime[k] = this.tEntryTime[s];
+    log.entryPrice[k] = entryPrice;
+    log.exitTime[k] = time;
+    log.exitPrice[k] = open ? Number.NaN : this.tExitValue[s] / this.tExitQty[s];
+    log.pnl[k] = pnl;
+    log.fees[k] = fees;
+    log.netPnl[k] = pnl - fees;
+    log.returnPct[k] = (pnl - fees) / (entryPrice * this.tMaxQty[s]);
+    log.reason[k] = open || reason === null ? NO_REASON : reasonCode(reason);
+    log.bars[k] = this.barIndex[s] - this.tEntryBar[s];
     this.tOpen[s] = 0;
   }
 
@@ -553,6 +771,7 @@ class Simulation {
       if (this.ordDay[s] < 0) this.ordDay[s] = day;
       else if (day !== this.ordDay[s]) {
         this.ordActive[s] = 0;
+        this.workingOrders--;
         this.orders.expired++;
         return;
       }
@@ -597,6 +816,7 @@ class Simulation {
 
   private fillOrder(s: number, px: number, t: number): void {
     this.ordActive[s] = 0;
+    this.workingOrders--;
     const qty = this.ordTarget[s] - this.pos[s];
     // An exit may have flattened the position since the order was queued: nothing left to do.
     if (Math.abs(qty) < DUST || Math.sign(qty) !== this.ordSide[s]) {
@@ -660,9 +880,15 @@ class Simulation {
     const c = this.C[s][i];
     const h = this.H[s][i];
     const l = this.L[s][i];
-    this.decisions.push({ symbol: this.symbols[s], time: t, decision: d as 1 | -1, price: c });
+    const decisions = this.decisionLog;
+    const q = decisions.add();
+    decisions.symbol[q] = s;
+    decisions.time[q] = t;
+    decisions.decision[q] = d;
+    decisions.price[q] = c;
     if (this.ordActive[s]) {
       this.ordActive[s] = 0;
+      this.workingOrders--;
       this.orders.canceled++;
     }
     const p = this.pos[s];
@@ -689,6 +915,7 @@ class Simulation {
     }
     this.orders.submitted++;
     this.ordActive[s] = 1;
+    this.workingOrders++;
     this.ordSide[s] = side;
     this.ordTarget[s] = target;
     this.ordType[s] = type;
@@ -712,9 +939,6 @@ class Simulation {
       this.tPnl[s] += (this.lastClose[s] - this.avg[s]) * p;
       this.closeTrade(s, Number.NaN, null);
     }
-    this.trades.sort(
-      (a, b) => a.entryTime - b.entryTime || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0),
-    );
   }
 }
 
@@ -728,15 +952,18 @@ function stopFill(side: number, stop: number, o: number, h: number, l: number): 
   return o <= stop ? o : l <= stop ? stop : Number.NaN;
 }
 
+interface Plan {
+  stepStart: Int32Array;
+  pairSym: Int32Array;
+  pairIdx: Int32Array;
+}
+
 /**
  * Which symbol's bar comes at each instant of the timeline, as flat arrays: the bars of step k are
  * pairs stepStart[k] … stepStart[k + 1] − 1 of (pairSym, pairIdx). Built once, so the loop does not
  * probe every symbol at every instant.
  */
-export function schedule(
-  series: readonly BarSeries[],
-  timeline: Float64Array,
-): { stepStart: Int32Array; pairSym: Int32Array; pairIdx: Int32Array } {
+export function schedule(series: readonly BarSeries[], timeline: Float64Array): Plan {
   let total = 0;
   for (const s of series) total += s.length;
   const m = timeline.length;
@@ -789,6 +1016,7 @@ export function runEngine(
   instances: readonly StrategyInstance[],
   cfg: EngineConfig,
   guard: { strategy: string; onFault: (fault: StrategyFault) => void } | null = null,
+  output: EngineOutput = {},
 ): EngineResult {
   if (series.length === 0) throw new RangeError('a backtest needs at least one series');
   if (instances.length !== series.length) throw new RangeError('one strategy instance per series');
@@ -805,19 +1033,20 @@ export function runEngine(
   const points = m - start;
   sim.timeline = timeline;
   sim.start = start;
-  sim.equity = new Float64Array(points);
-  sim.benchmark = new Float64Array(points);
-  sim.exposed = new Uint8Array(points);
-  if (n === 1) sim.runSingle();
-  else sim.runMany(schedule(series, timeline));
+  sim.prepareCurve(points, output);
+  if (n > 1) sim.plan = schedule(series, timeline);
+  sim.run();
   const { equity, benchmark, exposed } = sim;
   // A view, not a copy: the timeline is either a fresh merge or the only series' own times.
-  const times = timeline.subarray(start);
+  const times = sim.sampledTimes ?? timeline.subarray(start);
   // Open trades are held until the last bar of their symbol.
   for (let s = 0; s < n; s++) sim.barIndex[s] = Math.max(0, series[s].length - 1);
   sim.finish();
   let processed = 0;
   for (const s of series) processed += s.length;
+  let trades: TradeRecord[] | undefined;
+  let fills: FillRecord[] | undefined;
+  let decisions: DecisionRecord[] | undefined;
   return {
     symbols: sim.symbols,
     times,
@@ -825,15 +1054,28 @@ export function runEngine(
     benchmark,
     exposed,
     startEquity: cfg.cash,
-    endEquity: points > 0 ? equity[points - 1] : cfg.cash,
-    trades: sim.trades,
-    fills: sim.fills,
-    decisions: sim.decisions,
+    endEquity: points > 0 ? sim.lastEquity : cfg.cash,
+    // Lists of objects only when asked for: most callers read the logs (see logs.ts).
+    get trades() {
+      trades ??= sim.tradeLog.records();
+      return trades;
+    },
+    get fills() {
+      fills ??= sim.fillLog.records(sim.symbols);
+      return fills;
+    },
+    get decisions() {
+      decisions ??= sim.decisionLog.records(sim.symbols);
+      return decisions;
+    },
+    tradeLog: sim.tradeLog,
     orders: sim.orders,
     fees: sim.fees,
     tradedNotional: sim.tradedNotional,
     firstClose: sim.firstClose,
     lastClose: sim.lastClose,
     barsProcessed: processed,
+    points,
+    sampledAt: sim.sampledAt,
   };
 }

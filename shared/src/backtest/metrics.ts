@@ -10,7 +10,9 @@
 
 import type { BacktestMetrics, PeriodicReturns, PeriodReturn } from '../schemas/backtest.ts';
 import { DAY_MS, dayLabel, dayNumber, isoTime, monthLabel, monthNumber, weekStart } from './calendar.ts';
-import type { EngineResult, TradeRecord } from './types.ts';
+import { CurveStats, type CurveSummary, type DrawdownExtremes } from './curve-stats.ts';
+import { TradeLog } from './logs.ts';
+import type { EngineResult } from './types.ts';
 
 export type { BacktestMetrics, PeriodicReturns, PeriodReturn };
 
@@ -68,6 +70,22 @@ export function normalCdf(x: number): number {
   return x > 0 ? 1 - c : c;
 }
 
+/** The metrics' drawdown fields from the tracked extremes. */
+function drawdownInfo(x: DrawdownExtremes): DrawdownInfo {
+  const found = !Number.isNaN(x.troughTime);
+  const recovered = !Number.isNaN(x.recoveryTime);
+  return {
+    maxDrawdown: x.depth,
+    maxDrawdownAmount: x.amount,
+    maxDrawdownStart: found ? iso(x.peakTime) : null,
+    maxDrawdownEnd: found ? iso(x.troughTime) : null,
+    maxDrawdownRecovery: recovered ? iso(x.recoveryTime) : null,
+    maxDrawdownDurationMs: found ? (recovered ? x.recoveryTime : x.endTime) - x.peakTime : 0,
+    timeToRecoveryMs: found && recovered ? x.recoveryTime - x.troughTime : null,
+    longestDrawdownMs: x.longestMs,
+  };
+}
+
 /** Drawdown series (≤ 0, fraction below the running peak; the starting cash is the first peak) and its extremes. */
 export function drawdowns(
   times: Float64Array,
@@ -77,65 +95,9 @@ export function drawdowns(
   keep: Int32Array | null = null,
 ): { series: Float64Array; info: DrawdownInfo } {
   const n = equity.length;
-  const series = new Float64Array(keep ? keep.length : n);
-  let kept = 0;
-  let peak = start;
-  let peakTime = n > 0 ? times[0] : 0;
-  let worst = 0;
-  let worstAmount = 0;
-  let worstPeakTime = Number.NaN;
-  let worstPeak = start;
-  let worstTrough = Number.NaN;
-  let worstIndex = -1;
-  let underSince = Number.NaN;
-  let longest = 0;
-  for (let j = 0; j < n; j++) {
-    const e = equity[j];
-    if (e >= peak) {
-      if (!Number.isNaN(underSince)) {
-        longest = Math.max(longest, times[j] - underSince);
-        underSince = Number.NaN;
-      }
-      peak = e;
-      peakTime = times[j];
-    } else if (Number.isNaN(underSince)) underSince = peakTime;
-    const dd = peak > 0 ? e / peak - 1 : 0;
-    if (!keep) series[j] = dd;
-    else if (kept < keep.length && keep[kept] === j) series[kept++] = dd;
-    if (dd < worst) {
-      worst = dd;
-      worstAmount = peak - e;
-      worstPeakTime = peakTime;
-      worstPeak = peak;
-      worstTrough = times[j];
-      worstIndex = j;
-    }
-  }
-  const end = n > 0 ? times[n - 1] : 0;
-  if (!Number.isNaN(underSince)) longest = Math.max(longest, end - underSince);
-  let recovery = Number.NaN;
-  if (!Number.isNaN(worstTrough)) {
-    for (let j = worstIndex + 1; j < n; j++) {
-      if (equity[j] >= worstPeak) {
-        recovery = times[j];
-        break;
-      }
-    }
-  }
-  const found = !Number.isNaN(worstTrough);
-  return {
-    series,
-    info: {
-      maxDrawdown: -worst,
-      maxDrawdownAmount: worstAmount,
-      maxDrawdownStart: found ? iso(worstPeakTime) : null,
-      maxDrawdownEnd: found ? iso(worstTrough) : null,
-      maxDrawdownRecovery: Number.isNaN(recovery) ? null : iso(recovery),
-      maxDrawdownDurationMs: found ? (Number.isNaN(recovery) ? end : recovery) - worstPeakTime : 0,
-      timeToRecoveryMs: found && !Number.isNaN(recovery) ? recovery - worstTrough : null,
-      longestDrawdownMs: longest,
-    },
-  };
+  const stats = new CurveStats(start, 0).withDrawdownSeries(n, keep);
+  stats.consume(equity, new Float64Array(n).fill(1), new Uint8Array(n), 0, n, times, 0);
+  return { series: stats.drawdownSeries as Float64Array, info: drawdownInfo(stats.drawdownExtremes()) };
 }
 
 /** Returns per day, ISO week and month: last equity of the period against the last of the one before. */
@@ -171,32 +133,8 @@ export function periodicReturns(times: Float64Array, equity: Float64Array, start
   return out;
 }
 
-/** Daily returns only, as numbers (best/worst day without building the tables). */
-function dailyReturnStats(times: Float64Array, equity: Float64Array, start: number) {
-  let base = start;
-  let best = Number.NEGATIVE_INFINITY;
-  let worst = Number.POSITIVE_INFINITY;
-  let up = 0;
-  let down = 0;
-  let flat = 0;
-  const n = equity.length;
-  // The next midnight after point j: a point is a day's last when the next one is at or past it.
-  let dayEnd = n > 0 ? (dayNumber(times[0]) + 1) * DAY_MS : 0;
-  for (let j = 0; j < n; j++) {
-    if (j + 1 < n && times[j + 1] < dayEnd) continue;
-    if (j + 1 < n) dayEnd = (dayNumber(times[j + 1]) + 1) * DAY_MS;
-    const r = equity[j] / base - 1;
-    base = equity[j];
-    if (r > best) best = r;
-    if (r < worst) worst = r;
-    if (r > 0) up++;
-    else if (r < 0) down++;
-    else flat++;
-  }
-  return { best: finite(best), worst: finite(worst), up, down, flat };
-}
-
-function tradeStats(closed: readonly TradeRecord[]) {
+/** Statistics of the closed trades, taken in exit order (streaks depend on it). */
+function tradeStats(log: TradeLog) {
   let wins = 0;
   let losses = 0;
   let grossProfit = 0;
@@ -215,18 +153,21 @@ function tradeStats(closed: readonly TradeRecord[]) {
   let holdW = 0;
   let holdL = 0;
   let stake = 0;
-  const byExit = [...closed].sort((a, b) => (a.exitTime ?? 0) - (b.exitTime ?? 0));
-  for (const t of byExit) {
-    const p = t.netPnl;
-    const held = (t.exitTime ?? t.entryTime) - t.entryTime;
+  const byExit = log.closedByExit();
+  const { netPnl, exitTime, entryTime, entryPrice, qty, returnPct } = log;
+  for (let k = 0; k < byExit.length; k++) {
+    const i = byExit[k];
+    const p = netPnl[i];
+    const held = exitTime[i] - entryTime[i];
+    const ret = returnPct[i];
     sum += p;
     sumSq += p * p;
     hold += held;
-    stake += t.entryPrice * t.qty;
+    stake += entryPrice[i] * qty[i];
     if (p > best) best = p;
     if (p < worst) worst = p;
-    if (t.returnPct > bestR) bestR = t.returnPct;
-    if (t.returnPct < worstR) worstR = t.returnPct;
+    if (ret > bestR) bestR = ret;
+    if (ret < worstR) worstR = ret;
     if (p > 0) {
       wins++;
       grossProfit += p;
@@ -281,133 +222,56 @@ function tradeStats(closed: readonly TradeRecord[]) {
   };
 }
 
-/*
- * The statistics of the equity curve, in three small passes without arrays (Welford/Terriberry's online
- * updates: stable where Σx² − n·mean² would cancel). Small on purpose: with every accumulator in one
- * loop the compiler boxed a number per point, which cost more than the extra passes.
+/** The per-period risk-free rate: (1 + rf)^(1/P) − 1. */
+export const riskFreePerPeriod = (opts: MetricsOptions): number =>
+  (1 + opts.riskFreeRate) ** (1 / opts.periodsPerYear) - 1;
+
+/** The curve statistics of a result that holds its whole curve, in one pass. */
+export function summarizeCurve(
+  r: Pick<EngineResult, 'times' | 'equity' | 'benchmark' | 'exposed' | 'startEquity'>,
+  riskFreePerPeriodRate: number,
+): CurveSummary {
+  const stats = new CurveStats(r.startEquity, riskFreePerPeriodRate);
+  stats.consume(r.equity, r.benchmark, r.exposed, 0, r.equity.length, r.times, 0);
+  return stats.summary();
+}
+
+/**
+ * Every metric of one engine result. `curve` is the statistics the engine streamed while it ran (see
+ * CurveStats); without it they are computed from the result's curve, which must then be whole.
  */
-
-/** [mean, M2, M3, M4, downside²] of the returns (the first point's return against `start`). */
-function returnMomentsOf(equity: Float64Array, start: number, rfp: number): Float64Array {
-  const n = equity.length;
-  const out = new Float64Array(5);
-  if (n === 0) return out;
-  const x0 = equity[0] / start - 1;
-  let mean = x0;
-  let m2 = 0;
-  let m3 = 0;
-  let m4 = 0;
-  let down = x0 < rfp ? (x0 - rfp) * (x0 - rfp) : 0;
-  for (let j = 1; j < n; j++) {
-    const x = equity[j] / equity[j - 1] - 1;
-    const k = j + 1;
-    const delta = x - mean;
-    const dn = delta / k;
-    const dn2 = dn * dn;
-    const term = delta * dn * j;
-    mean += dn;
-    m4 += term * dn2 * (k * k - 3 * k + 3) + 6 * dn2 * m2 - 4 * dn * m3;
-    m3 += term * dn * (k - 2) - 3 * dn * m2;
-    m2 += term;
-    const ex = x - rfp;
-    if (ex < 0) down += ex * ex;
-  }
-  out[0] = mean;
-  out[1] = m2;
-  out[2] = m3;
-  out[3] = m4;
-  out[4] = down;
-  return out;
-}
-
-/** [mean(b), M2(b), C(r, b), mean(r − b), M2(r − b)] against the benchmark index. */
-function benchmarkMomentsOf(equity: Float64Array, benchmark: Float64Array, start: number): Float64Array {
-  const n = equity.length;
-  const out = new Float64Array(5);
-  if (n === 0) return out;
-  const x0 = equity[0] / start - 1;
-  const b0 = benchmark[0] - 1;
-  let mean = x0;
-  let meanB = b0;
-  let varB = 0;
-  let cov = 0;
-  let meanA = x0 - b0;
-  let varA = 0;
-  for (let j = 1; j < n; j++) {
-    const x = equity[j] / equity[j - 1] - 1;
-    const b = benchmark[j] / benchmark[j - 1] - 1;
-    const k = j + 1;
-    const delta = x - mean;
-    mean += delta / k;
-    const db = b - meanB;
-    meanB += db / k;
-    varB += db * (b - meanB);
-    cov += delta * (b - meanB);
-    const a = x - b;
-    const da = a - meanA;
-    meanA += da / k;
-    varA += da * (a - meanA);
-  }
-  out[0] = meanB;
-  out[1] = varB;
-  out[2] = cov;
-  out[3] = meanA;
-  out[4] = varA;
-  return out;
-}
-
-/** [min, max, Σ equity, points exposed] (the starting cash counts for min and max). */
-function levelsOf(equity: Float64Array, exposed: Uint8Array, start: number): Float64Array {
-  const n = equity.length;
-  const out = Float64Array.of(start, start, 0, 0);
-  let minE = out[0];
-  let maxE = out[1];
-  let sum = 0;
-  let count = 0;
-  for (let j = 0; j < n; j++) {
-    const e = equity[j];
-    if (e < minE) minE = e;
-    if (e > maxE) maxE = e;
-    sum += e;
-    count += exposed[j];
-  }
-  out[0] = minE;
-  out[1] = maxE;
-  out[2] = sum;
-  out[3] = count;
-  return out;
-}
-
-/** Every metric of one engine result. */
 export function computeMetrics(
   r: EngineResult,
   opts: MetricsOptions,
-  drawdown: DrawdownInfo = drawdowns(r.times, r.equity, r.startEquity).info,
+  curve: CurveSummary | null = null,
 ): BacktestMetrics {
-  const { times, equity, benchmark } = r;
   const P = opts.periodsPerYear;
-  const n = equity.length;
-  const rfp = (1 + opts.riskFreeRate) ** (1 / P) - 1;
-  const [mean, m2, m3, m4, down] = returnMomentsOf(equity, r.startEquity, rfp);
-  const [meanB, varB, cov, meanA, varA] = benchmarkMomentsOf(equity, benchmark, r.startEquity);
-  const [minE, maxE, sumEquity, exposedBars] = levelsOf(equity, r.exposed, r.startEquity);
-  const meanEquity = sumEquity / n;
+  const rfp = riskFreePerPeriod(opts);
+  if (!curve || curve.riskFreePerPeriod !== rfp) {
+    if (r.sampledAt) throw new Error('a sampled curve needs the statistics streamed while it ran');
+    curve = summarizeCurve(r, rfp);
+  }
+  const c = curve;
+  const n = c.points;
+  const { mean, m2, m3, m4 } = c;
+  const meanEquity = c.sumEquity / n;
   const sd = n > 1 ? Math.sqrt(m2 / (n - 1)) : Number.NaN;
   const popSd = Math.sqrt(m2 / n);
   const skew = m3 / n / popSd ** 3;
   const kurt = m4 / n / popSd ** 4;
   const srPeriod = (mean - rfp) / sd;
-  const downside = Math.sqrt(down / n);
-  const beta = varB > 0 ? cov / varB : Number.NaN;
-  const sdA = n > 1 ? Math.sqrt(Math.max(varA, 0) / (n - 1)) : Number.NaN;
+  const downside = Math.sqrt(c.downside2 / n);
+  const beta = c.m2B > 0 ? c.coMoment / c.m2B : Number.NaN;
+  const sdA = n > 1 ? Math.sqrt(Math.max(c.m2Active, 0) / (n - 1)) : Number.NaN;
+  const meanA = c.meanActive;
+  const meanB = c.meanB;
   const years = n / P;
   const growth = r.endEquity / r.startEquity;
   const cagr = n > 0 ? (growth > 0 ? growth ** (1 / years) - 1 : -1) : Number.NaN;
-  const dd = drawdown;
-  const closed = r.trades.filter((t) => t.exitTime !== null);
-  const ts = tradeStats(closed);
-  const days = dailyReturnStats(times, equity, r.startEquity);
-  const spanDays = n > 0 ? (times[n - 1] - times[0]) / DAY_MS : 0;
+  const dd = drawdownInfo(c.drawdown);
+  const log = r.tradeLog ?? TradeLog.of(r.trades);
+  const ts = tradeStats(log);
+  const spanDays = n > 0 ? (c.lastTime - c.firstTime) / DAY_MS : 0;
   let market = 0;
   let counted = 0;
   for (let s = 0; s < r.firstClose.length; s++) {
@@ -437,13 +301,13 @@ export function computeMetrics(
     treynor: beta !== 0 ? finite(((mean - rfp) * P) / beta) : null,
     alpha: finite((mean - rfp - beta * (meanB - rfp)) * P),
     beta: finite(beta),
-    benchmarkReturn: n > 0 ? benchmark[n - 1] - 1 : 0,
+    benchmarkReturn: n > 0 ? c.lastBenchmark - 1 : 0,
     marketChange: counted ? market / counted : 0,
-    minEquity: minE,
-    maxEquity: maxE,
+    minEquity: c.minEquity,
+    maxEquity: c.maxEquity,
     ...dd,
     trades: ts.trades,
-    openTrades: r.trades.length - closed.length,
+    openTrades: log.openCount(),
     wins: ts.wins,
     losses: ts.losses,
     winRate: ts.winRate,
@@ -467,12 +331,12 @@ export function computeMetrics(
     averageWinnerHoldingMs: ts.averageWinnerHoldingMs,
     averageLoserHoldingMs: ts.averageLoserHoldingMs,
     averageStake: ts.averageStake,
-    bestDay: days.best,
-    worstDay: days.worst,
-    winningDays: days.up,
-    losingDays: days.down,
-    flatDays: days.flat,
-    exposure: n ? exposedBars / n : 0,
+    bestDay: finite(c.bestDay),
+    worstDay: finite(c.worstDay),
+    winningDays: c.winningDays,
+    losingDays: c.losingDays,
+    flatDays: c.flatDays,
+    exposure: n ? c.exposedPoints / n : 0,
     turnover: meanEquity > 0 ? finite(r.tradedNotional / meanEquity) : null,
     tradedVolume: r.tradedNotional,
     totalFees: r.fees,

@@ -9,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { BarSeries } from '../bars/index.ts';
 import type { BacktestConfig, BacktestMetrics, BacktestSeries, BacktestTrade } from '../schemas/backtest.ts';
 import { currentStrategiesDir, type StrategyFault } from '../strategies/index.ts';
+import { tradeObjects } from './logs.ts';
+import { type PackedOutcome, seriesOf } from './run.ts';
 import { type SharedSeries, shareSeries } from './shared-data.ts';
 
 export interface PoolJob {
@@ -32,7 +34,7 @@ export type PoolMessage =
   | { type: 'job'; job: PoolJob };
 
 export type PoolReply =
-  | { type: 'done'; id: number; ok: true; result: PoolResult; ms: number }
+  | { type: 'done'; id: number; ok: true; result: PackedOutcome; ms: number }
   | { type: 'done'; id: number; ok: false; error: string; ms: number };
 
 export type JobOutcome =
@@ -40,6 +42,27 @@ export type JobOutcome =
   | { id: number; ok: false; error: string };
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+/**
+ * A worker's packed result as a PoolResult: the trade list and the series are built on first read, so
+ * a caller that only ranks runs by their metrics never pays for objects it does not look at.
+ */
+function unpack(p: PackedOutcome): PoolResult {
+  let trades: BacktestTrade[] | undefined;
+  let series: BacktestSeries | undefined;
+  return {
+    metrics: p.metrics,
+    faults: p.faults,
+    get trades() {
+      trades ??= tradeObjects(p.trades, p.symbols);
+      return trades;
+    },
+    get series() {
+      series ??= seriesOf(p);
+      return series;
+    },
+  };
+}
 
 interface Slot {
   worker: Worker;
@@ -69,7 +92,9 @@ export class LocalPool {
       const resolve = slot.resolve;
       slot.busy = null;
       slot.resolve = undefined;
-      resolve?.(m.ok ? { id: m.id, ok: true, result: m.result } : { id: m.id, ok: false, error: m.error });
+      resolve?.(
+        m.ok ? { id: m.id, ok: true, result: unpack(m.result) } : { id: m.id, ok: false, error: m.error },
+      );
       this.pump();
     });
     worker.on('error', (err) => this.replace(slot, `worker failed: ${err.message}`));

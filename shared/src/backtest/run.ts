@@ -9,12 +9,15 @@ import type {
   BacktestMetrics,
   BacktestSeries,
   BacktestTrade,
+  PeriodicReturns,
   SimulationSettings as SimulationSettingsSchema,
 } from '../schemas/backtest.ts';
 import type { PreparedStrategy, StrategyFault, StrategyInstance } from '../strategies/index.ts';
-import { isoTime, periodsPerYear, type TradingCalendar } from './calendar.ts';
+import { periodsPerYear, type TradingCalendar } from './calendar.ts';
+import { CurveStats } from './curve-stats.ts';
 import { runEngine } from './engine.ts';
-import { computeMetrics, drawdowns, periodicReturns } from './metrics.ts';
+import { columnBuffers, type TradeColumns, type TradeLog, tradeObjects } from './logs.ts';
+import { computeMetrics, periodicReturns, riskFreePerPeriod } from './metrics.ts';
 import type { DecisionRecord, EngineConfig, EngineResult } from './types.ts';
 
 export type SimulationSettings = z.output<typeof SimulationSettingsSchema>;
@@ -97,14 +100,8 @@ export function trimWarmup(s: BarSeries, from: number, warmup: number): BarSerie
   };
 }
 
-/** Indexes of at most 1,000 evenly spaced points of a curve, the first and last included (sweep runs). */
-function thinned(n: number): Int32Array | null {
-  const max = 1000;
-  if (n <= max) return null;
-  const idx = new Int32Array(max);
-  for (let k = 0; k < max; k++) idx[k] = Math.round((k * (n - 1)) / (max - 1));
-  return idx;
-}
+/** Points a sweep run keeps of its curves. */
+const SAMPLE_POINTS = 1000;
 
 export interface BacktestOutcome {
   metrics: BacktestMetrics;
@@ -117,9 +114,69 @@ export interface BacktestOutcome {
   barsProcessed: number;
 }
 
+/**
+ * A run's result before its lists are made objects: trades as columns and curves as typed arrays, so a
+ * worker thread moves them to the pool without a copy (columnBuffers, curveBuffers) and the receiver
+ * builds objects only for what it reads.
+ */
+export interface PackedOutcome {
+  metrics: BacktestMetrics;
+  faults: StrategyFault[];
+  symbols: string[];
+  trades: TradeColumns;
+  curves: {
+    times: Float64Array;
+    equity: Float64Array;
+    drawdown: Float64Array;
+    benchmark: Float64Array;
+    sampled: boolean;
+  };
+  returns: PeriodicReturns;
+  barsProcessed: number;
+}
+
 export interface RunOptions {
   /** summary: curves thinned to 1,000 points and no periodic tables (sweeps); full by default. */
   detail?: 'full' | 'summary';
+}
+
+/** An array that owns its whole (ordinary) buffer, so the buffer can be moved to another thread. */
+function owning(a: Float64Array): Float64Array {
+  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  return whole && a.buffer instanceof ArrayBuffer ? a : a.slice();
+}
+
+/**
+ * The packed result ready to post to another thread, and the buffers to move with it (copying only the
+ * curves that are views of something bigger, like a whole run's times).
+ */
+export function movable(p: PackedOutcome): { packed: PackedOutcome; transfer: ArrayBuffer[] } {
+  const c = p.curves;
+  const curves = {
+    ...c,
+    times: owning(c.times),
+    equity: owning(c.equity),
+    drawdown: owning(c.drawdown),
+    benchmark: owning(c.benchmark),
+  };
+  const transfer = [
+    ...columnBuffers(p.trades),
+    ...[curves.times, curves.equity, curves.drawdown, curves.benchmark].map((a) => a.buffer as ArrayBuffer),
+  ];
+  return { packed: { ...p, curves }, transfer };
+}
+
+/** The series of a packed result, as the API and the database take it. */
+export function seriesOf(p: PackedOutcome): BacktestSeries {
+  const c = p.curves;
+  return {
+    times: Array.from(c.times),
+    equity: Array.from(c.equity),
+    drawdown: Array.from(c.drawdown),
+    benchmark: Array.from(c.benchmark),
+    returns: p.returns,
+    sampled: c.sampled,
+  };
 }
 
 /**
@@ -132,6 +189,39 @@ export function runBacktest(
   settings: SimulationSettings,
   options: RunOptions = {},
 ): BacktestOutcome {
+  const { packed, engine } = execute(series, prepared, settings, options);
+  return {
+    metrics: packed.metrics,
+    trades: tradeObjects(packed.trades, packed.symbols),
+    series: seriesOf(packed),
+    // Built when read (the parity report reads them; a stored result does not).
+    get decisions() {
+      return engine.decisions;
+    },
+    get fills() {
+      return engine.fills;
+    },
+    faults: packed.faults,
+    barsProcessed: packed.barsProcessed,
+  };
+}
+
+/** runBacktest without building objects: for worker threads (see PackedOutcome). */
+export function runBacktestPacked(
+  series: readonly BarSeries[],
+  prepared: PreparedStrategy,
+  settings: SimulationSettings,
+  options: RunOptions = {},
+): PackedOutcome {
+  return execute(series, prepared, settings, options).packed;
+}
+
+function execute(
+  series: readonly BarSeries[],
+  prepared: PreparedStrategy,
+  settings: SimulationSettings,
+  options: RunOptions,
+): { packed: PackedOutcome; engine: EngineResult } {
   const faults: StrategyFault[] = [];
   const to = settings.to ? Date.parse(settings.to) : Number.POSITIVE_INFINITY;
   const from = settings.from ? Date.parse(settings.from) : Number.NEGATIVE_INFINITY;
@@ -150,52 +240,41 @@ export function runBacktest(
     }
   });
   const cfg = engineConfigOf(settings, prepared.exits);
-  const r = runEngine(cut, instances, cfg, { strategy: prepared.module.name, onFault });
   const symbols = cut.map((s) => s.symbol);
   const full = options.detail !== 'summary';
-  const pick = full ? null : thinned(r.times.length);
-  const drawdown = drawdowns(r.times, r.equity, r.startEquity, pick);
-  const metrics = computeMetrics(
-    r,
+  const metricsOptions = {
+    periodsPerYear: periodsPerYear(settings.timeframe, calendarOf(settings, symbols)),
+    riskFreeRate: settings.riskFreeRate,
+  };
+  // The curve's statistics and drawdown series are taken while the engine runs (see CurveStats).
+  const stats = new CurveStats(cfg.cash, riskFreePerPeriod(metricsOptions));
+  const r = runEngine(
+    cut,
+    instances,
+    cfg,
+    { strategy: prepared.module.name, onFault },
     {
-      periodsPerYear: periodsPerYear(settings.timeframe, calendarOf(settings, symbols)),
-      riskFreeRate: settings.riskFreeRate,
+      samplePoints: full ? 0 : SAMPLE_POINTS,
+      sink: (points, keep) => stats.withDrawdownSeries(points, keep),
     },
-    drawdown.info,
   );
-  const arr = (a: Float64Array): number[] => (pick ? Array.from(pick, (i) => a[i]) : Array.from(a));
-  const iso = isoTime;
-  return {
+  const metrics = computeMetrics(r, metricsOptions, stats.summary());
+  const packed: PackedOutcome = {
     metrics,
-    trades: r.trades.map((t, i) => ({
-      seq: i + 1,
-      symbol: t.symbol,
-      side: t.side,
-      qty: t.qty,
-      entryTime: iso(t.entryTime),
-      entryPrice: t.entryPrice,
-      exitTime: t.exitTime === null ? null : iso(t.exitTime),
-      exitPrice: t.exitPrice,
-      pnl: t.pnl,
-      fees: t.fees,
-      netPnl: t.netPnl,
-      returnPct: t.returnPct,
-      exitReason: t.exitReason,
-      bars: t.bars,
-    })),
-    series: {
-      times: arr(r.times),
-      equity: arr(r.equity),
-      drawdown: Array.from(drawdown.series),
-      benchmark: arr(r.benchmark),
-      returns: full
-        ? periodicReturns(r.times, r.equity, r.startEquity)
-        : { daily: [], weekly: [], monthly: [] },
-      sampled: pick !== null,
-    },
-    decisions: r.decisions,
-    fills: r.fills,
     faults,
+    symbols,
+    trades: (r.tradeLog as TradeLog).columns(),
+    curves: {
+      times: r.times,
+      equity: r.equity,
+      drawdown: stats.drawdownSeries ?? new Float64Array(0),
+      benchmark: r.benchmark,
+      sampled: r.sampledAt != null,
+    },
+    returns: full
+      ? periodicReturns(r.times, r.equity, r.startEquity)
+      : { daily: [], weekly: [], monthly: [] },
     barsProcessed: r.barsProcessed,
   };
+  return { packed, engine: r };
 }

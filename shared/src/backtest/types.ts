@@ -2,6 +2,7 @@
  * The backtest engine's own vocabulary: plain numbers, ready for the hot loop. Boundary schemas (HTTP,
  * CLI, database) live in schemas/backtest.ts and are turned into these by `engineConfigOf`.
  */
+import type { TradeLog } from './logs.ts';
 
 export type CommissionModel =
   | { type: 'none' }
@@ -130,7 +131,10 @@ export interface OrderCounts {
 
 export interface EngineResult {
   symbols: string[];
-  /** Instants of the equity points (the union of the symbols' bar times from tradeFrom on). */
+  /**
+   * Instants of the equity points (the union of the symbols' bar times from tradeFrom on). With
+   * `sampledAt`, these and the other curves hold only the points at those indexes.
+   */
   times: Float64Array;
   equity: Float64Array;
   /** Equal-weight buy-and-hold of the same symbols, as a growth index starting at 1. */
@@ -151,4 +155,10 @@ export interface EngineResult {
   lastClose: Float64Array;
   /** Bars the engine processed, warm-up included. */
   barsProcessed: number;
+  /** The round trips as columns, in closing order (what `trades` is built from); absent: use `trades`. */
+  tradeLog?: TradeLog;
+  /** Points of the whole curve; the curve arrays' length unless sampled. */
+  points?: number;
+  /** Indexes (into the whole curve) of the points the curve arrays hold, when the run kept only some. */
+  sampledAt?: Int32Array | null;
 }

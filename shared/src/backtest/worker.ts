@@ -1,12 +1,13 @@
 /**
  * A backtest worker thread: holds shared bar data sets and runs the jobs the pool sends, one at a
- * time, answering each with its metrics, trades and curves (or the error).
+ * time, answering each with its metrics, trades and curves (or the error), packed in typed arrays that
+ * move to the pool without a copy; the pool builds objects only from what its caller reads.
  */
 import { parentPort } from 'node:worker_threads';
 import type { BarSeries } from '../bars/index.ts';
 import { prepareStrategy, setStrategiesDir } from '../strategies/index.ts';
 import type { PoolMessage, PoolReply } from './pool.ts';
-import { runBacktest } from './run.ts';
+import { movable, runBacktestPacked } from './run.ts';
 import { viewSeries } from './shared-data.ts';
 
 if (!parentPort) throw new Error('worker.ts runs inside a worker thread');
@@ -28,6 +29,7 @@ port.on('message', async (m: PoolMessage) => {
   }
   const started = performance.now();
   let reply: PoolReply;
+  let transfer: ArrayBuffer[] = [];
   try {
     const set = data.get(m.job.dataKey);
     if (!set) throw new Error(`data set ${m.job.dataKey} was not loaded`);
@@ -37,14 +39,9 @@ port.on('message', async (m: PoolMessage) => {
       return s;
     });
     const prepared = await prepareStrategy(m.job.config.strategy, m.job.config.params);
-    const o = runBacktest(series, prepared, m.job.config, { detail: m.job.detail });
-    reply = {
-      type: 'done',
-      id: m.job.id,
-      ok: true,
-      result: { metrics: o.metrics, trades: o.trades, series: o.series, faults: o.faults },
-      ms: performance.now() - started,
-    };
+    const moved = movable(runBacktestPacked(series, prepared, m.job.config, { detail: m.job.detail }));
+    transfer = moved.transfer;
+    reply = { type: 'done', id: m.job.id, ok: true, result: moved.packed, ms: performance.now() - started };
   } catch (err) {
     reply = {
       type: 'done',
@@ -54,5 +51,6 @@ port.on('message', async (m: PoolMessage) => {
       ms: 0,
     };
   }
-  port.postMessage(reply);
+  // The result's numbers are moved, not copied: the worker does not need them any more.
+  port.postMessage(reply, transfer);
 });

@@ -54,7 +54,8 @@ export class Sma {
   value = Number.NaN;
   private readonly buf: Float64Array;
   private idx = 0;
-  private count = 0;
+  /** 1 once the window is full (a number: a boolean field is tested as any value, on every push). */
+  private full = 0;
   private sum = 0;
 
   constructor(period: number) {
@@ -66,36 +67,36 @@ export class Sma {
   push(x: number): number {
     const buf = this.buf;
     const i = this.idx;
-    const n = this.period;
-    if (this.count === n) this.sum += x - buf[i];
-    else {
-      this.sum += x;
-      this.count++;
-    }
+    // The buffer starts as zeros, so until it is full this adds x itself (x − 0 is x): no branch.
+    this.sum += x - buf[i];
     buf[i] = x;
-    if (i + 1 === n) {
-      this.idx = 0;
-      if (this.count === n) this.resum();
-    } else this.idx = i + 1;
-    this.value = this.count === n ? this.sum / n : Number.NaN;
-    return this.value;
+    if (i + 1 < this.period) this.idx = i + 1;
+    else this.wrap();
+    const v = this.full !== 0 ? this.sum / this.period : Number.NaN;
+    this.value = v;
+    return v;
   }
 
-  /** Kept out of push so push stays small enough to be inlined into a strategy's hot loop. */
-  private resum(): void {
+  /**
+   * Once per `period` values (kept out of push so push stays small enough to be inlined into a
+   * strategy's hot loop): back to the start of the ring, and the running sum rebuilt from it.
+   */
+  private wrap(): void {
+    this.idx = 0;
+    this.full = 1;
     const buf = this.buf;
     let s = 0;
-    for (let k = 0; k < this.period; k++) s += buf[k];
+    for (let k = 0; k < buf.length; k++) s += buf[k];
     this.sum = s;
   }
 
   /** The correctly rounded mean of the window (O(period)); NaN until ready. */
   exact(): number {
-    return this.count === this.period ? exactSum(this.buf) / this.period : Number.NaN;
+    return this.full !== 0 ? exactSum(this.buf) / this.period : Number.NaN;
   }
 
   get ready(): boolean {
-    return this.count === this.period;
+    return this.full !== 0;
   }
 }
 

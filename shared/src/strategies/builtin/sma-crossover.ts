@@ -25,8 +25,9 @@ export const smaCrossover = defineStrategy({
     const cross = new Cross();
     return {
       next(bar) {
-        const f = fast.push(bar.close);
-        const s = slow.push(bar.close);
+        const close = bar.close;
+        const f = fast.push(close);
+        const s = slow.push(close);
         // Running sums are a few ulps off exact; when the averages are that close, the sign of their
         // difference (and so the crossing) is decided on the exactly rounded averages, as backtrader does.
         const near = Math.abs(f - s) <= 1e-12 * Math.abs(s);
