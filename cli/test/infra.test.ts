@@ -378,7 +378,7 @@ describe('Prometheus and Grafana', () => {
       static_configs: [{ targets: ['gateway:8080'] }],
     });
     expect(stack.functions.map((f) => f.name)).toContain('gateway');
-    expect(read('gateway/src/app.ts')).toMatch(/app\.get\('\/metrics', .*metricsResponse\(/);
+    expect(read('gateway/src/app.ts')).toMatch(/app\.get\(\s*'\/metrics',[\s\S]*?metricsResponse\(/);
     expect(docs).toContain('target: /etc/prometheus/weaver-api-token');
   });
 

@@ -119,13 +119,15 @@ export function createGateway(overrides: DepsOverrides = {}): Gateway {
   // `body` builds a full Request, a measurable share of a hot GET).
   app.use(`${API_BASE}/*`, (c, next) => (isMutation(c.req.method) ? limitBody(c, next) : next()));
 
-  app.get('/metrics', (c) => metricsResponse(c.req.header('authorization')));
-  for (const route of ROUTES) {
-    const handle = toHonoHandler(route, deps, ROUTES);
-    const guarded = route.auth !== false;
-    app.on(route.method.toUpperCase(), `${API_BASE}${route.path}`, async (c) => {
+  /**
+   * Wraps a handler in the token check (when `needsToken`) and the mutation rate limit. A wrong token
+   * spends the caller's mutation budget too: guessing stays as slow as changing things.
+   */
+  const guarded =
+    (needsToken: boolean, handle: (c: Context) => Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
       const method = c.req.method;
-      if (guarded) {
+      if (needsToken) {
         try {
           authenticate(
             { method, authorization: c.req.header('authorization'), cookie: c.req.header('cookie') },
@@ -133,14 +135,25 @@ export function createGateway(overrides: DepsOverrides = {}): Gateway {
             Date.now(),
           );
         } catch (err) {
-          // A wrong token spends the caller's mutation budget: guessing stays as slow as changing things.
           if (err instanceof HttpError && err.status === 401) deps.limiter.take(clientOf(c));
           throw err;
         }
       }
       if (isMutation(method)) deps.limiter.take(clientOf(c));
       return handle(c);
-    });
+    };
+
+  // Prometheus' scrape (infra/prometheus) presents the API token: same check, same limiter as /api.
+  app.get(
+    '/metrics',
+    guarded(true, () => metricsResponse(deps.sql())),
+  );
+  for (const route of ROUTES) {
+    app.on(
+      route.method.toUpperCase(),
+      `${API_BASE}${route.path}`,
+      guarded(route.auth !== false, toHonoHandler(route, deps, ROUTES)),
+    );
   }
 
   const fetch = (request: Request, env?: unknown): Promise<Response> => {

@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** The default body limit, 1 MiB (see WEAVER_API_MAX_BODY_BYTES). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 /** The gateway's own settings (README: "HTTP API"). Validated once; a bad value names the variable. */
 export const GatewayEnvSchema = z.object({
   /** Extra origins allowed to call the API from a browser (comma-separated); unset = same origin only. */
@@ -18,8 +21,14 @@ export const GatewayEnvSchema = z.object({
       z.array(z.url({ message: 'must be a comma-separated list of origins such as https://bot.example' })),
     )
     .default([]),
-  /** Largest request body accepted, bytes. */
-  WEAVER_API_MAX_BODY_BYTES: positiveInt.max(10 * 1024 * 1024).default(64 * 1024),
+  /**
+   * Largest request body accepted, bytes. The biggest legitimate bodies are sweep requests
+   * (POST /api/backtests/sweeps) with explicit value lists — up to 20 strategies × 10,000 values per
+   * parameter, hundreds of KB — which run-backtest also accepts over HTTP (its MAX_JSON_SIZE: 1mb).
+   * Everything else is a few KB. 1 MiB = stack.yml's MAX_JSON_SIZE for the gateway (the OpenFaaS template
+   * refuses larger bodies before this app sees them); gateway/test/auth.test.ts checks they agree.
+   */
+  WEAVER_API_MAX_BODY_BYTES: positiveInt.max(10 * 1024 * 1024).default(MAX_BODY_BYTES),
   /** Mutations per second each client may sustain, and the burst it may spend at once. */
   WEAVER_API_RATE_PER_SEC: z.coerce.number().positive().max(10_000).default(5),
   WEAVER_API_RATE_BURST: positiveInt.max(100_000).default(30),

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { HttpError } from '@weaver/shared/runtime';
 import { Health, Session } from '@weaver/shared/schemas';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { authenticate, makeSessionCookieValue, sessionValid, tokensEqual } from '../src/auth.ts';
+import { MAX_BODY_BYTES } from '../src/config.ts';
 import { RateLimiter } from '../src/limits.ts';
 import { useGateway } from './harness.ts';
 
@@ -114,6 +117,47 @@ describe('authentication', () => {
   });
 });
 
+describe('/metrics', () => {
+  it("answers Prometheus' scrape with the API token, and refuses others with the API's error shape", async () => {
+    const res = await h.call('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await res.text()).toMatch(/^weaver_metrics_collector_up\{collector="orders"\} 1$/m);
+    for (const authorization of [undefined, `Bearer ${h.token}x`, h.token, `Basic ${h.token}`]) {
+      const denied = await h.json<ErrorAnswer>('/metrics', {
+        auth: false,
+        headers: authorization ? { authorization } : {},
+      });
+      expect(denied.status, authorization).toBe(401);
+      expect(denied.body.error.fields).toHaveProperty('authorization');
+    }
+  });
+
+  it('wrong tokens on /metrics spend the same rate-limit budget as the API', async () => {
+    const { createGateway } = await import('../src/app.ts');
+    const g = createGateway({
+      apiToken: () => h.token,
+      env: { WEAVER_API_RATE_PER_SEC: 0.01, WEAVER_API_RATE_BURST: 3 },
+    });
+    const scrape = (authorization: string) =>
+      g.fetch(
+        new Request('http://x/metrics', { headers: { authorization, 'x-forwarded-for': '198.51.100.7' } }),
+      );
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await scrape(`Bearer guess-${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    // The budget is shared with /api: the same client's wrong token there is refused at once too.
+    const api = await g.fetch(
+      new Request('http://x/api/trades', {
+        headers: { authorization: 'Bearer guess', 'x-forwarded-for': '198.51.100.7' },
+      }),
+    );
+    expect(api.status).toBe(429);
+    const none = createGateway({ apiToken: () => undefined });
+    expect((await none.fetch(new Request('http://x/metrics'))).status).toBe(503);
+  });
+});
+
 describe('token and session primitives', () => {
   it('compares tokens of any length without throwing, and only equal ones match', () => {
     expect(tokensEqual('secret-token', 'secret-token')).toBe(true);
@@ -214,6 +258,15 @@ describe('request limits', () => {
     const broken = await post('{"token": ', 'application/json');
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as ErrorAnswer).error.code).toBe('invalid_json');
+  });
+
+  it("the default body limit is the gateway's MAX_JSON_SIZE in stack.yml (the template's limit)", () => {
+    const stack = parseYaml(readFileSync(new URL('../../stack.yml', import.meta.url), 'utf8'));
+    const size = String(stack.functions.gateway.environment.MAX_JSON_SIZE);
+    const m = /^(\d+)(kb|mb)$/.exec(size);
+    expect(m, size).not.toBeNull();
+    const bytes = Number(m?.[1]) * (m?.[2] === 'mb' ? 1024 * 1024 : 1024);
+    expect(bytes).toBe(MAX_BODY_BYTES);
   });
 
   it('grants CORS to configured origins only (same origin by default)', async () => {

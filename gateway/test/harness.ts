@@ -1,12 +1,13 @@
 /**
  * A gateway on a private test database, served over real HTTP (and callable through the OpenFaaS
- * handler contract), with the bus a suite asks for: real NATS (private prefix and stream) or the
- * in-process bus.
+ * handler contract), on real NATS JetStream (private prefix and stream) whenever NATS_URL is set, as
+ * deployed. The in-process bus is for suites about the local runner's fallback (no NATS): they ask for
+ * `bus: 'memory'`; without NATS_URL every suite runs on it.
  */
 import { randomBytes } from 'node:crypto';
 import { type Bus, MemoryBus, setBus } from '@weaver/shared/bus';
 import { resetExchanges } from '@weaver/shared/exchanges';
-import { createTestNatsBus, useTestDatabase } from '@weaver/shared/testing';
+import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll } from 'vitest';
 import { createGateway, type Gateway } from '../src/app.ts';
@@ -17,6 +18,8 @@ import { type ServedGateway, serveGateway } from '../src/serve.ts';
 export interface Harness {
   readonly sql: Sql;
   readonly bus: Bus;
+  /** Which bus the gateway runs on. */
+  readonly busMode: 'nats' | 'memory';
   readonly gateway: Gateway;
   readonly url: string;
   readonly token: string;
@@ -30,8 +33,9 @@ export interface Harness {
   handler: ReturnType<typeof createFaasHandler>;
 }
 
-export function useGateway(opts: { nats?: boolean; overrides?: DepsOverrides } = {}): Harness {
+export function useGateway(opts: { bus?: 'nats' | 'memory'; overrides?: DepsOverrides } = {}): Harness {
   const db = useTestDatabase();
+  const busMode = opts.bus ?? (natsUrl() ? 'nats' : 'memory');
   const token = randomBytes(24).toString('base64url');
   let bus: Bus;
   let dropNats: (() => Promise<void>) | undefined;
@@ -40,7 +44,7 @@ export function useGateway(opts: { nats?: boolean; overrides?: DepsOverrides } =
   let handler: ReturnType<typeof createFaasHandler>;
 
   beforeAll(async () => {
-    if (opts.nats) {
+    if (busMode === 'nats') {
       const t = await createTestNatsBus();
       bus = t.bus;
       dropNats = t.drop;
@@ -85,6 +89,7 @@ export function useGateway(opts: { nats?: boolean; overrides?: DepsOverrides } =
     get url() {
       return served.url;
     },
+    busMode,
     token,
     call,
     async json<T>(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }) {

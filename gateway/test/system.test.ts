@@ -78,7 +78,7 @@ describe('system', () => {
     expect(by.get('legacy')).toMatchObject({ trigger: 'http', health: 'ok' });
     expect(s.database.ok).toBe(true);
     expect(s.database.version).toMatch(/^\d+/);
-    expect(s.bus).toMatchObject({ mode: 'memory', ok: true });
+    expect(s.bus).toMatchObject({ mode: h.busMode, ok: true });
     expect(s.halt).toEqual({ halted: false, halts: [] });
   });
 
@@ -124,13 +124,21 @@ describe('system', () => {
 });
 
 describe.skipIf(!natsUrl())('system with NATS', () => {
-  const h = useGateway({ nats: true, overrides: { env: { WEAVER_STACK_FILE: stackFile } } });
+  const h = useGateway({ bus: 'nats', overrides: { env: { WEAVER_STACK_FILE: stackFile } } });
   it('reports the JetStream stream', async () => {
     const s = SystemStatus.parse((await h.json('/api/system')).body);
     expect(s.bus.mode).toBe('nats');
     expect(s.bus.ok).toBe(true);
     expect(s.bus.rttMs).toBeGreaterThanOrEqual(0);
     expect(s.bus.stream?.name).toMatch(/^T_/);
+  });
+});
+
+describe("system on the local runner's in-process bus", () => {
+  const h = useGateway({ bus: 'memory', overrides: { env: { WEAVER_STACK_FILE: stackFile } } });
+  it('reports the bus as memory, with no stream', async () => {
+    const s = SystemStatus.parse((await h.json('/api/system')).body);
+    expect(s.bus).toMatchObject({ mode: 'memory', ok: true, stream: null });
   });
 });
 
