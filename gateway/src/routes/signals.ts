@@ -1,5 +1,5 @@
-import { SignalPage, SignalsQuery } from '@weaver/shared/schemas';
 import { listSignalsJson, pageText } from '@weaver/shared/db';
+import { SignalPage, SignalsQuery } from '@weaver/shared/schemas';
 import { defineRoute, rawJson } from '../route.ts';
 
 export const signalRoutes = [

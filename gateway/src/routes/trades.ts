@@ -1,5 +1,5 @@
-import { TradePage, TradesQuery } from '@weaver/shared/schemas';
 import { listTradesJson, pageText } from '@weaver/shared/db';
+import { TradePage, TradesQuery } from '@weaver/shared/schemas';
 import { defineRoute, rawJson } from '../route.ts';
 
 export const tradeRoutes = [
