@@ -5,19 +5,24 @@
  * for `faas-cli build` in CI.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS_DIR, upsertBars, upsertStrategy } from '@weaver/shared/db';
+import { SystemStatus } from '@weaver/shared/schemas';
+import type { StrategyModule } from '@weaver/shared/strategies';
 import { createTestNatsBus, natsUrl, useTestDatabase } from '@weaver/shared/testing';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeReceiver } from '../../shared/test/notify/fake-receiver.ts';
 import {
+  BUNDLED_STRATEGIES,
   type BundleResult,
   bundleFunction,
   INSTALLED_AT_IMAGE_BUILD,
+  LOADS_STRATEGIES,
   projectVersion,
+  READS_STACK,
 } from '../src/bundle/bundle.ts';
 import { PROJECT_ROOT } from '../src/runner/runner.ts';
 import { loadStack, type StackFunction } from '../src/runner/stack.ts';
@@ -59,11 +64,18 @@ const CLOSES = [100, 100, 100, 100, 100, 99, 98, 98, 104];
 /** Every host's clock: just after the last bar closed. */
 const NOW = T0 + CLOSES.length * MIN + 5000;
 
-async function seedMarket(sql: Sql, name: string, symbol: string): Promise<void> {
+async function seedMarket(
+  sql: Sql,
+  name: string,
+  symbol: string,
+  module = 'sma-crossover',
+  params: Record<string, unknown> = { fast: 2, slow: 4 },
+  closes: number[] = CLOSES,
+): Promise<void> {
   await upsertBars(
     sql,
-    CLOSES.map((close, i) => {
-      const open = i === 0 ? close : CLOSES[i - 1];
+    closes.map((close, i) => {
+      const open = i === 0 ? close : closes[i - 1];
       return {
         symbol,
         timeframe: '1Min' as const,
@@ -78,8 +90,8 @@ async function seedMarket(sql: Sql, name: string, symbol: string): Promise<void>
   );
   await upsertStrategy(sql, {
     name,
-    module: 'sma-crossover',
-    params: { fast: 2, slow: 4 },
+    module,
+    params,
     enabled: true,
     symbols: [symbol],
     timeframe: '1Min',
@@ -99,6 +111,9 @@ async function signalFor(sql: Sql, strategy: string, symbol: string): Promise<nu
 
 const stack = loadStack(join(PROJECT_ROOT, 'stack.yml'));
 const API_TOKEN = 'bundle-test-api-token-0123456789';
+/** A user's strategies folder (one TypeScript strategy importing zod and Weaver's indicators). */
+const USER_STRATEGIES = join(PROJECT_ROOT, 'cli', 'test', 'fixtures', 'strategies');
+const USER_STRATEGY = 'close-cross-sma';
 
 /** One entry per function of stack.yml: a function without one fails the suite. */
 const CASES: Record<string, Case> = {
@@ -313,11 +328,19 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     execFileSync('mkdir', ['-p', secrets]);
     writeFileSync(join(secrets, 'notify-webhook'), `${receiver.url}/hook\n`);
     const version = projectVersion(PROJECT_ROOT);
+    // As `weaver build` passes them: stack.yml with its environment file, and the user's strategies.
+    const stackFiles = [stack.file, ...new Set(stack.functions.flatMap((f) => f.environmentFiles))];
     for (const f of stack.functions) {
       try {
         const r = await bundleFunction(
           { name: f.name, source: f.source, outDir: join(work, 'build', f.name) },
-          { root: PROJECT_ROOT, migrationsDir: MIGRATIONS_DIR, version },
+          {
+            root: PROJECT_ROOT,
+            migrationsDir: MIGRATIONS_DIR,
+            version,
+            stackFiles,
+            strategiesDir: USER_STRATEGIES,
+          },
         );
         built.set(f.name, r);
       } catch (e) {
@@ -342,6 +365,8 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
               WEAVER_EXCHANGE: 'sim',
               WEAVER_CLOCK: `${NOW}@${Date.now()}x1`,
               WEAVER_API_TOKEN: API_TOKEN,
+              // The path a local setup would use, which is no folder in the image: the bundle's own wins.
+              WEAVER_STRATEGIES_DIR: './strategies',
               LOG_LEVEL: 'warn',
             },
           }),
@@ -395,8 +420,13 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     const SECRETS_OF: Record<string, string[]> = {
       alpacaKeyId: ['alpaca-key-id'],
       alpacaSecretKey: ['alpaca-secret-key'],
+      ccxtApiKey: ['ccxt-api-key'],
+      ccxtSecret: ['ccxt-secret'],
       apiToken: ['weaver-api-token'],
     };
+    const EXCHANGE_KEYS = ['alpacaKeyId', 'alpacaSecretKey', 'ccxtApiKey', 'ccxtSecret'].flatMap(
+      (p) => SECRETS_OF[p],
+    );
     const NOTIFY = [
       ...readFileSync(join(PROJECT_ROOT, 'shared/src/notify/channels.ts'), 'utf8').matchAll(
         /secret: '([a-z-]+)'/g,
@@ -421,6 +451,8 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     const readers = (secret: string) => READERS.filter(([, n]) => n.includes(secret)).map(([f]) => f);
     expect(readers('database-url').length).toBeGreaterThan(0);
     expect(readers('alpaca-key-id').length).toBeGreaterThan(0);
+    expect(readers('ccxt-api-key')).toEqual(['shared/src/exchanges/ccxt/options.ts']);
+    expect(readers('ccxt-secret')).toEqual(['shared/src/exchanges/ccxt/options.ts']);
     expect(readers('weaver-api-token').length).toBeGreaterThan(0);
     // What a function's own logic calls: the shared modules exporting what its handler imports.
     const callsExchange = (fn: string): boolean => {
@@ -448,8 +480,8 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
       for (const n of f.secrets)
         if (!readable.has(n)) problems.push(`${f.name} mounts ${n} but its code never reads it`);
       const needed = new Set(['database-url']);
-      if (f.name !== 'gateway' && callsExchange(f.name))
-        for (const n of SECRETS_OF.alpacaKeyId.concat(SECRETS_OF.alpacaSecretKey)) needed.add(n);
+      // Every venue family's keys: which one a function trades on is configuration, not a rebuild.
+      if (f.name !== 'gateway' && callsExchange(f.name)) for (const n of EXCHANGE_KEYS) needed.add(n);
       if (b.inputs.includes('shared/src/notify/send.ts')) for (const n of NOTIFY) needed.add(n);
       if (f.name === 'gateway') needed.add('weaver-api-token');
       for (const n of needed)
@@ -470,6 +502,107 @@ describe.skipIf(!natsUrl())('bundles, started as the node22 template starts them
     const a = await call(hosts.get('run-backtest')!, { ...big, strategy: 'sma-crossover', symbols: [] });
     expect(a.status, JSON.stringify(a.body).slice(0, 300)).toBe(400);
     expect((a.body as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty('symbols');
+  });
+
+  it('carries stack.yml and weaver.env in the gateway, whose System view lists every schedule and topic', async () => {
+    const readers = [...built.values()].filter((b) => b.inputs.includes(READS_STACK)).map((b) => b.name);
+    expect(readers).toEqual(['gateway']);
+    for (const b of built.values()) {
+      expect(b.files, b.name).toEqual(b.name === 'gateway' ? ['stack.yml', 'weaver.env'] : []);
+    }
+    // Started as the template starts it: cwd /home/app, the bundle in ./function, no WEAVER_STACK_FILE.
+    const gateway = hosts.get('gateway');
+    if (!gateway) throw new Error(`gateway did not start: ${broken.get('gateway')}`);
+    const a = await call(gateway, undefined, 'GET', '/api/system', {
+      authorization: `Bearer ${API_TOKEN}`,
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const listed = new Map(SystemStatus.parse(a.body).functions.map((f) => [f.name, f]));
+    for (const f of stack.functions) {
+      const t = f.trigger;
+      expect(listed.get(f.name), f.name).toMatchObject(
+        t.kind === 'cron'
+          ? { trigger: 'cron', schedule: t.schedule, topics: [] }
+          : t.kind === 'topic'
+            ? { trigger: 'topic', schedule: null, topics: t.subjects }
+            : { trigger: 'http', schedule: null, topics: [] },
+      );
+    }
+    expect(listed.get('fetch-bars')).toMatchObject({ trigger: 'cron', schedule: '* * * * *' });
+    expect(listed.get('notify')?.topics).toContain('weaver.positions.drift');
+  });
+
+  it("compiles the user's strategies into every bundle that loads strategies by name, and no other", () => {
+    const loaders = [...built.values()].filter((b) => b.inputs.includes(LOADS_STRATEGIES));
+    expect(loaders.map((b) => b.name)).toEqual(
+      expect.arrayContaining(['generate-signals', 'run-backtest', 'gateway']),
+    );
+    for (const b of built.values()) {
+      const folder = join(b.outDir, BUNDLED_STRATEGIES);
+      if (loaders.includes(b)) {
+        expect(b.strategies, b.name).toEqual([USER_STRATEGY]);
+        expect(existsSync(join(folder, `${USER_STRATEGY}.mjs`)), b.name).toBe(true);
+      } else {
+        expect(b.strategies, b.name).toEqual([]);
+        expect(existsSync(folder), b.name).toBe(false);
+      }
+    }
+  });
+
+  it('generate-signals signals with the user strategy bundled into it', async () => {
+    await seedMarket(world.sql, 'bundle-user', 'USIG', USER_STRATEGY, { length: 3 });
+    const a = await world.call('generate-signals', { strategies: ['bundle-user'] });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const rows = await world.sql`SELECT side, bar_time FROM signals WHERE strategy = 'bundle-user'`;
+    // close 104 crosses above SMA(3) = 100 on the newest bar (the one before: 98 under 98.33).
+    expect(rows.map((r) => [r.side, (r.bar_time as Date).toISOString()])).toEqual([
+      ['buy', new Date(T0 + 8 * MIN).toISOString()],
+    ]);
+  });
+
+  it('run-backtest backtests the user strategy bundled into it, decision for decision', async () => {
+    // A zigzag that crosses its average every few bars: several round trips.
+    const closes = Array.from({ length: 120 }, (_, i) => 100 + 5 * Math.sin(i / 2.5) + (i % 3) * 0.1);
+    await seedMarket(world.sql, 'bundle-user-bt', 'UBT', USER_STRATEGY, { length: 3 }, closes);
+    const a = await world.call('run-backtest', {
+      strategy: USER_STRATEGY,
+      symbols: ['UBT'],
+      timeframe: '1Min',
+      params: { length: 3 },
+      sizing: { type: 'fixed_qty', qty: 1 },
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const { id } = a.body as { id: number };
+    const [row] =
+      await world.sql`SELECT status, config->>'strategy' AS strategy FROM backtests WHERE id = ${id}`;
+    expect(row).toEqual({ status: 'completed', strategy: USER_STRATEGY });
+    // The same module, run here on the same closes: each BUY while flat enters at the next bar's open.
+    const module = (await import(join(USER_STRATEGIES, `${USER_STRATEGY}.ts`))).default as StrategyModule;
+    const instance = module.create({ length: 3 });
+    const entries: string[] = [];
+    let long = false;
+    closes.forEach((close, i) => {
+      const d = instance.next({ time: T0 + i * MIN, open: close, high: close, low: close, close, volume: 1 });
+      if (d === 1 && !long && i + 1 < closes.length) {
+        long = true;
+        entries.push(new Date(T0 + (i + 1) * MIN).toISOString());
+      } else if (d === -1 && long) long = false;
+    });
+    expect(entries.length).toBeGreaterThanOrEqual(3);
+    const trades = await world.sql`
+      SELECT entry_time FROM backtest_trades WHERE backtest_id = ${id} ORDER BY seq`;
+    expect(trades.map((t) => (t.entry_time as Date).toISOString())).toEqual(entries);
+  });
+
+  it('the gateway lists the bundled user strategy with its parameters', async () => {
+    const a = await call(hosts.get('gateway')!, undefined, 'GET', '/api/strategies/modules', {
+      authorization: `Bearer ${API_TOKEN}`,
+    });
+    expect(a.status).toBe(200);
+    const user = (a.body as { items: { name: string; source: string; error: string | null }[] }).items.find(
+      (m) => m.name === USER_STRATEGY,
+    );
+    expect(user).toMatchObject({ source: 'user', error: null, defaults: { length: 3 } });
   });
 
   for (const f of stack.functions) {

@@ -94,6 +94,8 @@ describe('stack.yml', () => {
       'database-url',
       'alpaca-key-id',
       'alpaca-secret-key',
+      'ccxt-api-key',
+      'ccxt-secret',
       'weaver-api-token',
       'notify-telegram',
       'notify-discord',
@@ -106,8 +108,15 @@ describe('stack.yml', () => {
     }
     expect(stack.functions.find((f) => f.name === 'gateway')?.secrets).toContain('weaver-api-token');
     expect(stack.functions.find((f) => f.name === 'place-order')?.secrets).toEqual(
-      expect.arrayContaining(['alpaca-key-id', 'alpaca-secret-key']),
+      expect.arrayContaining(['alpaca-key-id', 'alpaca-secret-key', 'ccxt-api-key', 'ccxt-secret']),
     );
+    // A function that may trade mounts every venue family's keys: WEAVER_EXCHANGE or a strategy's own
+    // exchange picks the venue, so switching to CCXT is configuration, not a redeploy with new mounts.
+    const venueKeys = ['alpaca-key-id', 'alpaca-secret-key', 'ccxt-api-key', 'ccxt-secret'];
+    for (const f of stack.functions) {
+      const mounted = venueKeys.filter((k) => f.secrets.includes(k));
+      expect(mounted, f.name).toEqual(mounted.length ? venueKeys : []);
+    }
   });
 
   it('keeps weaver.env to known settings and no secrets', () => {

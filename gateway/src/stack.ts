@@ -1,12 +1,10 @@
 /**
- * The functions and their triggers as stack.yml declares them, for the System view. Read the way the
- * connectors read it: `topic: cron-function` + `schedule` is a cron function, any other `topic` lists
- * subjects (comma-separated), none is HTTP only.
+ * The functions and their triggers as stack.yml declares them, for the System view, read by the one
+ * stack.yml parser (@weaver/shared/stack) the local runner and `weaver build` use too.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
-import { z } from 'zod';
+import { loadStack } from '@weaver/shared/stack';
 
 export interface FunctionWiring {
   name: string;
@@ -15,18 +13,10 @@ export interface FunctionWiring {
   topics: string[];
 }
 
-const StackFile = z.object({
-  functions: z.record(
-    z.string(),
-    z.looseObject({
-      annotations: z
-        .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-        .optional(),
-    }),
-  ),
-});
-
-/** WEAVER_STACK_FILE, else stack.yml next to the bundle (the template's cwd/function) or up from the cwd. */
+/**
+ * WEAVER_STACK_FILE, else stack.yml beside the bundle (`weaver build` copies it there; the node22 image
+ * runs in /home/app with the bundle in ./function) or up from the working directory (the repository).
+ */
 export function findStackFile(configured?: string): string | null {
   if (configured) return existsSync(configured) ? resolve(configured) : null;
   const candidates = [join(process.cwd(), 'function', 'stack.yml')];
@@ -39,29 +29,15 @@ export function findStackFile(configured?: string): string | null {
 
 let cache: { file: string; mtimeMs: number; wiring: FunctionWiring[] } | undefined;
 
-/** Parses stack.yml (cached until the file changes); throws naming the file and the problem. */
+/** Each function's trigger (cached until the file changes); throws StackError naming the file and problem. */
 export function readWiring(file: string): FunctionWiring[] {
   const mtimeMs = statSync(file).mtimeMs;
   if (cache && cache.file === file && cache.mtimeMs === mtimeMs) return cache.wiring;
-  const parsed = StackFile.safeParse(parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    throw new Error(
-      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-    );
-  }
-  const wiring = Object.entries(parsed.data.functions).map(([name, f]): FunctionWiring => {
-    const topic = f.annotations?.topic?.trim();
-    if (topic === 'cron-function') {
-      return { name, trigger: 'cron', schedule: f.annotations?.schedule ?? null, topics: [] };
-    }
-    if (topic) {
-      const topics = topic
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean);
-      return { name, trigger: 'topic', schedule: null, topics };
-    }
-    return { name, trigger: 'http', schedule: null, topics: [] };
+  const wiring = loadStack(file).functions.map((f): FunctionWiring => {
+    const t = f.trigger;
+    if (t.kind === 'cron') return { name: f.name, trigger: 'cron', schedule: t.schedule, topics: [] };
+    if (t.kind === 'topic') return { name: f.name, trigger: 'topic', schedule: null, topics: t.subjects };
+    return { name: f.name, trigger: 'http', schedule: null, topics: [] };
   });
   cache = { file, mtimeMs, wiring };
   return wiring;

@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import { MIGRATIONS_DIR } from '@weaver/shared/db';
 import { BundleError, bundleFunction, projectVersion } from '../bundle/bundle.ts';
+import { strategiesDirFor } from '../bundle/strategies.ts';
 import type { Command } from '../main.ts';
 import { PROJECT_ROOT } from '../runner/runner.ts';
 import { loadStack, StackError } from '../runner/stack.ts';
@@ -8,20 +9,32 @@ import { loadStack, StackError } from '../runner/stack.ts';
 const buildCommand: Command = {
   name: 'build',
   summary: 'bundle every function in stack.yml into build/<name>/ for the official node22 template',
-  usage: `usage: weaver build [name ...] [--stack stack.yml]
+  usage: `usage: weaver build [name ...] [--stack stack.yml] [--strategies DIR]
 
 Bundles each function listed in stack.yml (or only those named) from its TypeScript source
 (functions/<name>/handler.ts, gateway/handler.ts) with esbuild into the folder its \`handler:\` names:
   handler.js     CommonJS, dependencies inside; module.exports is the handler (the template requires it)
   migrations/    the SQL files the data layer reads beside handler.js
-  package.json   no dependencies; \`npm test\` runs smoke-test.js, which the template runs at image build
+  package.json   only ccxt as a dependency; \`npm test\` runs smoke-test.js, which the template runs at
+                 image build
+  stack.yml      with its environment_file(s), in bundles whose code reads it (the gateway's System view)
+  strategies/    your strategies, compiled to <name>.mjs, in bundles that load strategies by name
+                 (generate-signals, run-backtest, gateway); the handler loads them from there
+Your strategies come from --strategies DIR, else WEAVER_STRATEGIES_DIR, else ./strategies if it exists.
 Then \`faas-cli build\` / \`faas-cli publish\` build the images with the template unchanged.`,
   async run(argv) {
     let stackFile = join(PROJECT_ROOT, 'stack.yml');
+    let strategies: string | undefined;
     const names: string[] = [];
     for (let i = 0; i < argv.length; i++) {
       if (argv[i] === '--stack') stackFile = argv[++i] ?? '';
-      else if (argv[i].startsWith('-')) {
+      else if (argv[i] === '--strategies') {
+        strategies = argv[++i];
+        if (!strategies) {
+          process.stderr.write(`weaver build: --strategies needs a folder\n${this.usage}\n`);
+          return 2;
+        }
+      } else if (argv[i].startsWith('-')) {
         process.stderr.write(`weaver build: unknown option ${argv[i]}\n${this.usage}\n`);
         return 2;
       } else names.push(argv[i]);
@@ -45,11 +58,13 @@ Then \`faas-cli build\` / \`faas-cli publish\` build the images with the templat
     }
     const chosen = stack.functions.filter((f) => names.length === 0 || names.includes(f.name));
     const version = projectVersion(stack.root);
+    const stackFiles = [stack.file, ...new Set(stack.functions.flatMap((f) => f.environmentFiles))];
+    const strategiesDir = strategiesDirFor(stack.root, strategies);
     const results = await Promise.allSettled(
       chosen.map((f) =>
         bundleFunction(
           { name: f.name, source: f.source, outDir: f.handlerDir },
-          { root: stack.root, migrationsDir: MIGRATIONS_DIR, version },
+          { root: stack.root, migrationsDir: MIGRATIONS_DIR, version, stackFiles, strategiesDir },
         ),
       ),
     );
@@ -62,6 +77,9 @@ Then \`faas-cli build\` / \`faas-cli publish\` build the images with the templat
           `  ${name.padEnd(18)} ${kb} kB  ${String(ms).padStart(5)} ms  ${relative(stack.root, outDir)}/\n`,
         );
         for (const w of warnings) process.stdout.write(`    warning: ${w}\n`);
+        if (r.value.files.length) process.stdout.write(`    with ${r.value.files.join(', ')}\n`);
+        if (r.value.strategies.length)
+          process.stdout.write(`    with strategies ${r.value.strategies.join(', ')}\n`);
       } else {
         failed++;
         const e = r.reason;

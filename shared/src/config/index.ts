@@ -113,12 +113,22 @@ export function requireEnv<K extends keyof Env>(...names: K[]): Env & Required<P
   return e as Env & Required<Pick<Env, K>>;
 }
 
+/**
+ * An exchange key, or undefined when the venue is not configured. faasd refuses to deploy a function whose
+ * secret does not exist, and a function mounts the keys of every venue family it may trade on, so the
+ * secrets of a venue you do not use are created holding `off` (deploy.yml does): that means "no keys".
+ */
+function venueKey(name: string, envName: string): Secret | undefined {
+  const s = readSecret(name, envName);
+  return s && s.reveal() !== 'off' ? s : undefined;
+}
+
 export function secrets(): Secrets {
   return {
-    alpacaKeyId: readSecret('alpaca-key-id', 'APCA_API_KEY_ID'),
-    alpacaSecretKey: readSecret('alpaca-secret-key', 'APCA_API_SECRET_KEY'),
+    alpacaKeyId: venueKey('alpaca-key-id', 'APCA_API_KEY_ID'),
+    alpacaSecretKey: venueKey('alpaca-secret-key', 'APCA_API_SECRET_KEY'),
     apiToken: readSecret('weaver-api-token', 'WEAVER_API_TOKEN'),
-    ccxtApiKey: readSecret('ccxt-api-key', 'CCXT_API_KEY'),
-    ccxtSecret: readSecret('ccxt-secret', 'CCXT_SECRET'),
+    ccxtApiKey: venueKey('ccxt-api-key', 'CCXT_API_KEY'),
+    ccxtSecret: venueKey('ccxt-secret', 'CCXT_SECRET'),
   };
 }

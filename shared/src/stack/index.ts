@@ -1,5 +1,7 @@
 /**
- * stack.yml, read the way faas-cli and the connectors read it: the runner's only source of wiring.
+ * stack.yml, read the way faas-cli and the connectors read it: the one parser of Weaver's wiring, used by
+ * the local runner (which hosts, schedules and routes the functions from it), `weaver build` (which
+ * bundles them) and the gateway's System view (which shows each function's schedule and topics).
  * Every rule the connectors apply silently (a schedule without `topic: cron-function` is ignored, a
  * bad cron expression is skipped) is an error here, so a mistake shows up at `npm start`, not on faasd.
  */
@@ -65,14 +67,14 @@ export interface StackFunction {
   lang: string;
   image: string;
   handlerDir: string;
-  /** The TypeScript module whose default export is the OpenFaaS handler. */
-  source: string;
   trigger: Trigger;
   secrets: string[];
   /** Per-function environment (only FUNCTION_ENV_KEYS). */
   environment: Record<string, string>;
   /** Merged `environment:` maps of the environment_file files, in order. */
   sharedEnvironment: Record<string, string>;
+  /** The environment_file files, absolute (faas-cli reads them relative to stack.yml). */
+  environmentFiles: string[];
   execTimeoutMs: number;
   maxJsonBytes: number;
   maxRawBytes: number;
@@ -167,13 +169,6 @@ export function checkSchedule(schedule: string): string | null {
   }
 }
 
-/** Where the runner finds a function's TypeScript source, by convention. */
-export function sourceOf(root: string, name: string): string {
-  return name === 'gateway'
-    ? join(root, 'gateway', 'handler.ts')
-    : join(root, 'functions', name, 'handler.ts');
-}
-
 function readEnvironmentFile(file: string, problems: string[]): Record<string, string> {
   if (!existsSync(file)) {
     problems.push(`environment_file ${file} does not exist`);
@@ -252,11 +247,11 @@ export function loadStack(file: string, env: NodeJS.ProcessEnv = process.env): S
       lang: spec.lang,
       image: spec.image,
       handlerDir: join(root, spec.handler),
-      source: sourceOf(root, name),
       trigger,
       secrets: spec.secrets,
       environment: e,
       sharedEnvironment,
+      environmentFiles: spec.environment_file.map((f) => join(root, f)),
       // The node22 image's defaults when stack.yml says nothing.
       execTimeoutMs: num('exec_timeout', '10s', parseDuration),
       maxJsonBytes: num('MAX_JSON_SIZE', '100kb', parseBytes),
