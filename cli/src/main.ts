@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export interface Command {
   name: string;
   summary: string;
-  /** Usage text shown by `weaver help <command>` and on a usage error. */
+  /** Usage text shown by `weaver help <command>`, `weaver <command> --help` and on a usage error. */
   usage: string;
   /** Returns the process exit code. */
   run(argv: string[]): Promise<number>;
@@ -39,6 +39,15 @@ async function help(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** `--help` / `-h` anywhere before a `--` asks for the command's usage, whatever else is on the line. */
+function asksForHelp(argv: string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === 'help' || name === '--help' || name === '-h') {
   const c = rest[0] ? await load(rest[0]) : undefined;
@@ -50,6 +59,9 @@ if (!name || name === 'help' || name === '--help' || name === '-h') {
     process.stderr.write(`weaver: unknown command "${name}"\n`);
     await help();
     process.exitCode = 2;
+  } else if (asksForHelp(rest)) {
+    // Answered here, so no command has to know the flag and none runs half-way before noticing it.
+    process.stdout.write(`${command.usage}\n`);
   } else {
     process.exitCode = await command.run(rest);
   }

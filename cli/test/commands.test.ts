@@ -1,12 +1,16 @@
 /**
- * `weaver migrate` and `weaver bench` as npm runs them (child processes, real PostgreSQL).
+ * `weaver migrate` and `weaver bench` as npm runs them (child processes, real PostgreSQL), and every
+ * command's `--help`.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { connect, loadMigrations } from '@weaver/shared/db';
 import { describe, expect, inject, it } from 'vitest';
 import { withDatabase } from '../../shared/src/testing/global-setup.ts';
+import type { Command } from '../src/main.ts';
 import { REPO_ROOT } from './helpers.ts';
 
 const weaver = (args: string[], env: NodeJS.ProcessEnv) =>
@@ -71,5 +75,44 @@ describe('weaver bench', () => {
     const r = weaver(['bench', '--only', 'nope'], {});
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown benchmark(s): nope');
+  });
+});
+
+describe('weaver <command> --help', () => {
+  const dir = join(REPO_ROOT, 'cli', 'src', 'commands');
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+
+  it('finds the commands', () => {
+    expect(names).toEqual(expect.arrayContaining(['backtest', 'build', 'import-bars', 'start', 'sweep']));
+  });
+
+  // No service settings in the environment: the usage comes before anything would need one.
+  it.each(names)('%s --help prints its usage and exits 0', async (name) => {
+    const command = (await import(pathToFileURL(join(dir, `${name}.ts`)).href)).default as Command;
+    const r = weaver([name, '--help'], {});
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${command.usage}\n`);
+    expect(r.stdout).toMatch(new RegExp(`^usage: weaver ${name}\\b`));
+  });
+
+  it('takes -h as --help, after other arguments too, but not after --', async () => {
+    const build = (await import(pathToFileURL(join(dir, 'build.ts')).href)).default as Command;
+    const short = weaver(['build', 'gateway', '-h'], {});
+    expect(short.status).toBe(0);
+    expect(short.stdout).toBe(`${build.usage}\n`);
+    // After `--` the flag belongs to the command, which does not know it.
+    const after = weaver(['build', '--', '--help'], {});
+    expect(after.status).toBe(2);
+    expect(after.stderr).toContain('unknown option --');
+  });
+
+  it('still refuses an unknown command, with the list of commands', () => {
+    const r = weaver(['nope', '--help'], {});
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "nope"');
   });
 });

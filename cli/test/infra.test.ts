@@ -181,6 +181,8 @@ describe('faasd additions', () => {
     ]);
     for (const [name, s] of Object.entries(services)) {
       expect(s.image, name).toMatch(/^[a-z0-9.\-/]+:[\w.-]+$/);
+      // A pinned release: a faasd restart must not pull a different image under the same name.
+      expect(s.image, name).not.toMatch(/:latest$/);
       for (const v of s.volumes ?? []) expect(v.source, `${name} bind`).toMatch(/^\.\//);
       for (const d of s.depends_on ?? [])
         expect(Object.keys(services), `${name} depends on ${d}`).toContain(d);
