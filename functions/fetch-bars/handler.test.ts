@@ -132,7 +132,7 @@ describe.skipIf(!natsUrl())('fetch-bars function', () => {
     await expectRejected(t.sql, handler, { symbols: ['not a ticker!'] }, 400, 'symbols.0');
     await expectRejected(t.sql, handler, { exchange: 'Bad Exchange' }, 400, 'exchange');
     await expectRejected(t.sql, handler, { strategies: [] }, 400, 'strategies');
-    const unknown = await expectRejected(t.sql, handler, { symbol: 'ACME' }, 400, '(body)');
+    const unknown = await expectRejected(t.sql, handler, { symbol: 'ACME' }, 400, 'symbol');
     expect(unknown.error.message).toMatch(/symbol/);
     await expectRejected(t.sql, handler, '{"symbols": [', 400, 'body');
     await expectRejected(t.sql, handler, HUGE_BODY, 413, 'body');

@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.ts';
 import { killSwitchRoutes } from './routes/kill-switch.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { parityRoutes } from './routes/parity.ts';
 import { positionRoutes } from './routes/positions.ts';
 import { riskLimitRoutes } from './routes/risk-limits.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -48,6 +49,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...barRoutes,
   ...strategyRoutes,
   ...backtestRoutes,
+  ...parityRoutes,
   ...killSwitchRoutes,
   ...riskLimitRoutes,
   ...systemRoutes,

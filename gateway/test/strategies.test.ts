@@ -8,10 +8,11 @@ import {
   StrategySummary,
 } from '@weaver/shared/schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seedBars, seedSignals, seedTrades } from './fixtures.ts';
+import { seedBars, seedOrder, seedSignals, seedTrades } from './fixtures.ts';
 import { useGateway } from './harness.ts';
 
-const h = useGateway();
+// Many changes in a row: a burst larger than a person's (the limiter itself is tested in auth.test.ts).
+const h = useGateway({ overrides: { env: { WEAVER_API_RATE_BURST: 1000 } } });
 type ErrorAnswer = { error: { code: string; message: string; fields: Record<string, string> } };
 
 beforeAll(async () => {
@@ -175,5 +176,117 @@ describe('strategies', () => {
   it('reloads strategy modules', async () => {
     const r = ReloadResult.parse((await h.json('/api/strategies/reload', { method: 'POST' })).body);
     expect(r.modules).toContain('sma-crossover');
+  });
+});
+
+describe('creating and deleting strategies', () => {
+  const create = (json: unknown) =>
+    h.json<ErrorAnswer & StrategySummary>('/api/strategies', { method: 'POST', json });
+  const base = {
+    name: 'fresh',
+    module: 'sma-crossover',
+    params: { fast: 4 },
+    symbols: ['acme'],
+    timeframe: '5Min',
+    sizing: { type: 'fixed_notional', notional: '250' },
+    exits: { stopLoss: 0.05 },
+  };
+
+  it('creates one, disabled by default, with the params its module validated and defaulted', async () => {
+    const res = await create(base);
+    expect(res.status).toBe(201);
+    const s = StrategySummary.parse(res.body);
+    expect(s).toMatchObject({
+      name: 'fresh',
+      module: 'sma-crossover',
+      params: { fast: 4, slow: 30 },
+      symbols: ['ACME'],
+      timeframe: '5Min',
+      exchange: null,
+      enabled: false,
+      status: 'disabled',
+      allowShort: false,
+      sizing: { type: 'fixed_notional', notional: '250' },
+      exits: { stopLoss: 0.05 },
+      openPositions: 0,
+    });
+    const [stored] = await h.sql`SELECT enabled, params, symbols FROM strategies WHERE name = 'fresh'`;
+    expect(stored).toEqual({ enabled: false, params: { fast: 4, slow: 30 }, symbols: ['ACME'] });
+    const [event] =
+      await h.sql`SELECT payload FROM events WHERE type = 'strategies.changed' ORDER BY id DESC LIMIT 1`;
+    expect(event.payload).toEqual({ name: 'fresh', change: 'created' });
+    const list = StrategyList.parse((await h.json('/api/strategies')).body);
+    expect(list.items.map((x) => x.name)).toContain('fresh');
+  });
+
+  it('refuses a taken name (and the manual book) with 409, naming `name`', async () => {
+    for (const name of ['fresh', 'trend', 'manual']) {
+      const dup = await create({ ...base, name });
+      expect(dup.status, name).toBe(409);
+      expect(dup.body.error.fields, name).toHaveProperty('name');
+    }
+    // The first one is as it was.
+    const [row] = await h.sql`SELECT params FROM strategies WHERE name = 'fresh'`;
+    expect(row.params).toEqual({ fast: 4, slow: 30 });
+  });
+
+  it('names each bad field; nothing is stored', async () => {
+    const cases: [unknown, string, number][] = [
+      [{ ...base, name: 'bad-params', params: { fast: 40, slow: 20 } }, 'params.fast', 400],
+      [{ ...base, name: 'bad-type', params: { fast: 'quick' } }, 'params.fast', 400],
+      [{ ...base, name: 'No Slug' }, 'name', 400],
+      [{ ...base, name: undefined }, 'name', 400],
+      [{ ...base, name: 'no-symbols', symbols: [] }, 'symbols', 400],
+      [{ ...base, name: 'bad-tf', timeframe: '7Min' }, 'timeframe', 400],
+      [{ ...base, name: 'bad-sizing', sizing: { type: 'fixed_qty', qty: '-1' } }, 'sizing.qty', 400],
+      [{ ...base, name: 'bad-exit', exits: { stopLoss: 2 } }, 'exits.stopLoss', 400],
+      [{ ...base, name: 'extra', colour: 'red' }, 'colour', 400],
+      [{ ...base, name: 'no-module', module: 'no-such-module' }, 'module', 422],
+      [{ ...base, name: 'bad-venue', exchange: 'nowhere' }, 'exchange', 400],
+    ];
+    for (const [json, field, status] of cases) {
+      const res = await create(json);
+      expect(res.status, field).toBe(status);
+      expect(Object.keys(res.body.error.fields), JSON.stringify(res.body)).toContain(field);
+    }
+    const [{ n }] = await h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM strategies`;
+    expect(n).toBe(4);
+  });
+
+  it('creates an enabled one only when it can run as saved', async () => {
+    const res = await create({ ...base, name: 'live-now', enabled: true });
+    expect(res.status).toBe(201);
+    expect(StrategySummary.parse(res.body)).toMatchObject({ enabled: true, status: 'running' });
+  });
+
+  it('deletes a disabled one without open positions or orders; refuses otherwise with 409', async () => {
+    const enabled = await h.json<ErrorAnswer>('/api/strategies/live-now', { method: 'DELETE' });
+    expect(enabled.status).toBe(409);
+    expect(enabled.body.error.fields.name).toBe('is enabled');
+
+    // `trend` holds 2 ACME: disabled, it is still refused while the position is open.
+    await h.json('/api/strategies/trend/disable', { method: 'POST' });
+    const holding = await h.json<ErrorAnswer>('/api/strategies/trend', { method: 'DELETE' });
+    expect(holding.status).toBe(409);
+    expect(holding.body.error.message).toMatch(/open positions in ACME/);
+
+    await seedOrder(h.sql, { strategy: 'fresh', status: 'accepted' });
+    const ordering = await h.json<ErrorAnswer>('/api/strategies/fresh', { method: 'DELETE' });
+    expect(ordering.status).toBe(409);
+    expect(ordering.body.error.fields.name).toBe('has 1 open order');
+    await h.sql`UPDATE orders SET status = 'canceled' WHERE strategy = 'fresh'`;
+
+    const gone = await h.json('/api/strategies/fresh', { method: 'DELETE' });
+    expect(gone).toEqual({ status: 200, body: { ok: true } });
+    expect((await h.json('/api/strategies/fresh')).status).toBe(404);
+    expect((await h.json('/api/strategies/fresh', { method: 'DELETE' })).status).toBe(404);
+    // Its history stays under its name.
+    const [{ n }] = await h.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM orders WHERE strategy = 'fresh'`;
+    expect(n).toBe(1);
+    const [event] =
+      await h.sql`SELECT payload FROM events WHERE type = 'strategies.changed' ORDER BY id DESC LIMIT 1`;
+    expect(event.payload).toEqual({ name: 'fresh', change: 'deleted' });
   });
 });

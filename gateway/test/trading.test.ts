@@ -78,7 +78,7 @@ describe('account and manual orders', () => {
       [{ symbol: 'TST', side: 'buy', qty: 'ten' }, 'qty'],
       [{ symbol: 'TST', side: 'hold', qty: '1' }, 'side'],
       [{ symbol: 'TST', side: 'buy', qty: '1', type: 'limit' }, 'limitPrice'],
-      [{ symbol: 'TST', side: 'buy', qty: '1', leverage: 10 }, '(body)'],
+      [{ symbol: 'TST', side: 'buy', qty: '1', leverage: 10 }, 'leverage'],
       [{ side: 'buy', qty: '1' }, 'symbol'],
       [{ symbol: 'NOPE', side: 'buy', qty: '1' }, 'symbol'],
       [{ symbol: 'TST', side: 'buy', qty: '1', strategy: 'no-such-book' }, 'strategy'],

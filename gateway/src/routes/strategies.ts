@@ -2,24 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { emit } from '@weaver/shared/bus';
 import {
   activeHalts,
+  createStrategyIfMissing,
+  deleteStrategy,
   getSignals,
   getStrategy,
+  listOrders,
   listPositions,
   listSignals,
   listStrategies as listStrategyConfigs,
   setStrategyEnabled,
   upsertStrategy,
 } from '@weaver/shared/db';
-import { add, sum } from '@weaver/shared/money';
+import { knownExchanges } from '@weaver/shared/exchanges';
+import { add, isZero, sum } from '@weaver/shared/money';
 import { generateSignals } from '@weaver/shared/pipeline';
 import { GLOBAL_SCOPE, strategyScope } from '@weaver/shared/risk';
-import { conflict, notFound } from '@weaver/shared/runtime';
+import { conflict, HttpError, notFound } from '@weaver/shared/runtime';
 import {
   NameParam,
+  Ok,
   ReloadResult,
   RunStrategyResult,
   type Signal,
   type StrategyConfig,
+  StrategyCreate,
   StrategyDetail,
   StrategyList,
   type StrategyModuleInfo,
@@ -132,6 +138,20 @@ async function existing(sql: Sql, name: string): Promise<StrategyConfig> {
   return s;
 }
 
+/** The book manual orders go to: no strategy may take its name. */
+const MANUAL_BOOK = 'manual';
+
+/** A named venue must be one this process can build; null means the configured default. */
+function checkExchange(exchange: string | null | undefined): void {
+  if (!exchange) return;
+  const known = knownExchanges();
+  if (!known.includes(exchange)) {
+    throw new HttpError(400, 'invalid_input', `invalid input: exchange: unknown exchange "${exchange}"`, {
+      exchange: `must be one of ${known.join(', ')} (or null for the configured one)`,
+    });
+  }
+}
+
 async function announce(deps: Deps, name: string, change: string): Promise<void> {
   await emit(
     deps.sql(),
@@ -157,6 +177,36 @@ export const strategyRoutes = [
     handler: async (_, { deps }) => ({
       items: await summaries(deps.sql(), await listStrategyConfigs(deps.sql()), deps.now()),
     }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/strategies',
+    summary:
+      "Create a strategy instance (disabled unless `enabled: true`); `params` is validated against the module's own schema (errors name params.<field>); 409 when the name is taken",
+    tag: 'strategies',
+    body: StrategyCreate,
+    response: StrategySummary,
+    status: 201,
+    handler: async ({ body }, { deps }) => {
+      const sql = deps.sql();
+      if (body.name === MANUAL_BOOK)
+        throw conflict(`"${MANUAL_BOOK}" is the book of manual orders`, {
+          name: 'is reserved for manual orders',
+        });
+      if (await getStrategy(sql, body.name))
+        throw conflict(`strategy "${body.name}" exists`, { name: 'is taken by another strategy' });
+      checkExchange(body.exchange);
+      const module = await loadStrategy(body.module);
+      const params = parseStrategyParams(module, body.params);
+      // Created enabled, it must be able to run as saved: load its members and check its warm-up now.
+      if (body.enabled) await prepareStrategy(body.module, params);
+      const { created } = await createStrategyIfMissing(sql, { ...body, params });
+      // Two creations racing for one name: the second finds the first's row.
+      if (!created)
+        throw conflict(`strategy "${body.name}" exists`, { name: 'is taken by another strategy' });
+      await announce(deps, body.name, 'created');
+      return summaryOf(deps, body.name);
+    },
   }),
   defineRoute({
     method: 'get',
@@ -225,6 +275,7 @@ export const strategyRoutes = [
     handler: async ({ params, body }, { deps }) => {
       const sql = deps.sql();
       const current = await existing(sql, params.name);
+      checkExchange(body.exchange);
       const next = { ...current, ...body, exits: body.exits ?? current.exits };
       const module = await loadStrategy(next.module);
       const validated = parseStrategyParams(module, body.params ?? current.params);
@@ -245,6 +296,42 @@ export const strategyRoutes = [
       });
       await announce(deps, current.name, 'updated');
       return summaryOf(deps, current.name);
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/strategies/:name',
+    summary:
+      'Delete a strategy instance. 409 while it is enabled or its book has an open position or open order (disable it, close and cancel first: a book without its strategy could not be closed through the API). Its signals, orders and trades stay under its name',
+    tag: 'strategies',
+    params: NameParam,
+    response: Ok,
+    handler: async ({ params }, { deps }) => {
+      const sql = deps.sql();
+      const current = await existing(sql, params.name);
+      if (current.enabled)
+        throw conflict(`strategy "${current.name}" is enabled; disable it first`, { name: 'is enabled' });
+      const [positions, orders] = await Promise.all([
+        listPositions(sql, { strategy: current.name }),
+        listOrders(sql, { strategy: current.name, status: ['open'], limit: 500 }),
+      ]);
+      const held = positions.filter((p) => !isZero(p.qty)).map((p) => p.symbol);
+      if (held.length > 0 || orders.items.length > 0) {
+        const what = [
+          held.length ? `open positions in ${held.join(', ')}` : '',
+          orders.items.length
+            ? `${orders.items.length} open order${orders.items.length === 1 ? '' : 's'}`
+            : '',
+        ]
+          .filter(Boolean)
+          .join(' and ');
+        throw conflict(`strategy "${current.name}" still has ${what}: close and cancel them first`, {
+          name: `has ${what}`,
+        });
+      }
+      await deleteStrategy(sql, current.name);
+      await announce(deps, current.name, 'deleted');
+      return { ok: true as const };
     },
   }),
   ...(['enable', 'disable'] as const).map((action) =>

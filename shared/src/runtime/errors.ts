@@ -24,8 +24,14 @@ export interface ErrorBody {
 export function fieldsOf(error: z.ZodError, prefix = ''): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)';
-    fields[path] ??= issue.message;
+    const at = [prefix, ...issue.path.map(String)];
+    // A strict object's unknown keys are reported on the object: name each key instead.
+    const paths =
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => [...at, k].filter(Boolean).join('.'))
+        : [at.filter(Boolean).join('.') || '(body)'];
+    for (const path of paths)
+      fields[path] ??= issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message;
   }
   return fields;
 }

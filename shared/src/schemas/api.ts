@@ -40,7 +40,7 @@ import {
   TimeInForce,
 } from './order.ts';
 import { Signal, SignalStatus } from './signal.ts';
-import { Exits, RiskLimits, Sizing, StrategyConfig } from './strategy.ts';
+import { Exits, RiskLimits, Sizing, StrategyConfig, StrategyConfigInput } from './strategy.ts';
 import { FunctionRun, RunOutcome, TradingHalt } from './system.ts';
 import { Account, Position, Trade } from './trade.ts';
 
@@ -375,6 +375,19 @@ export const StrategyUpdate = z
   .refine((u) => Object.keys(u).length > 0, { message: 'nothing to update' });
 export type StrategyUpdate = z.input<typeof StrategyUpdate>;
 
+/**
+ * POST /api/strategies: a new strategy instance (StrategyConfigInput; unknown keys refused). Created
+ * disabled unless `enabled: true`; `params` is validated against the module's own schema (errors name
+ * params.<field>). The name is the book its orders, trades and positions belong to: "manual" is taken.
+ */
+export const StrategyCreate = StrategyConfigInput.strict();
+export type StrategyCreate = z.input<typeof StrategyCreate>;
+
+/**
+ * DELETE /api/strategies/:name. Refused (409) while the book has an open position or an open order:
+ * close and cancel them first (POST /api/positions/close-all with the strategy, POST /api/orders/:id/cancel).
+ * Its history (signals, orders, trades) stays under its name.
+ */
 export const RunStrategyResult = z.object({
   strategy: Slug,
   /** Signals the run created (an already-evaluated bar creates none). */
@@ -431,6 +444,83 @@ export type BacktestComparison = z.infer<typeof BacktestComparison>;
 export const SweepsQuery = z.object({ limit: PageLimit, cursor: Cursor.optional() });
 export const SweepPage = pageOf(SweepSummary);
 export type SweepPage = z.infer<typeof SweepPage>;
+
+// ---------------------------------------------------------------------------------------------- parity
+
+/** The end of a range: an ISO instant, or a date meaning the whole day (its last millisecond, UTC). */
+const RangeEnd = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()])
+  .transform((v) =>
+    v.length === 10
+      ? new Date(Date.parse(`${v}T00:00:00Z`) + 86_399_999).toISOString()
+      : new Date(v).toISOString(),
+  );
+
+/** GET /api/parity: live versus a backtest of the same stored bars and configuration, for a past period. */
+export const ParityQuery = z
+  .object({
+    /** Start of the period: ISO instant or YYYY-MM-DD (UTC). */
+    from: TimeInput,
+    /** End of the period, inclusive: ISO instant or YYYY-MM-DD (the whole day). */
+    to: RangeEnd,
+    /** Only these strategy instances (comma-separated); every configured one when absent. */
+    strategy: commaList(Slug).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
+  });
+export type ParityQuery = z.input<typeof ParityQuery>;
+
+/** A signal as live took it (with its fate) or as the backtest decided it. */
+export const ParitySignal = z.object({
+  side: Side,
+  price: z.number(),
+  /** Live only: what became of the signal (ordered, skipped, rejected…) and why. */
+  status: z.string().optional(),
+  statusReason: z.string().nullable().optional(),
+  createdAt: IsoTime.optional(),
+});
+/** A fill at the venue (average over the order's fills) or in the simulation. */
+export const ParityFill = z.object({
+  side: Side,
+  qty: z.number(),
+  price: z.number(),
+  time: IsoTime,
+  /** Live only: the order's status and size. */
+  orderStatus: z.string().optional(),
+  orderQty: z.number().nullable().optional(),
+});
+export const ParityDifference = z.object({
+  kind: z.enum(['signal', 'fill']),
+  symbol: Ticker,
+  /** The decision bar's time. */
+  barTime: IsoTime,
+  /** Signals carry ParitySignal, fills ParityFill; null = that side has none. */
+  live: z.union([ParityFill, ParitySignal]).nullable(),
+  backtest: z.union([ParityFill, ParitySignal]).nullable(),
+  /** Why they differ, when the stored data tells; null when it cannot be told. */
+  cause: z.string().nullable(),
+});
+export type ParityDifference = z.infer<typeof ParityDifference>;
+const ParityCounts = z.object({
+  live: z.number().int().nonnegative(),
+  backtest: z.number().int().nonnegative(),
+  matched: z.number().int().nonnegative(),
+});
+export const StrategyParity = z.object({
+  strategy: Slug,
+  module: z.string(),
+  symbols: z.array(Ticker),
+  timeframe: Timeframe,
+  signals: ParityCounts,
+  fills: ParityCounts,
+  differences: z.array(ParityDifference),
+  /** Why the strategy could not be replayed (unknown module, bad params, no bars); null when it was. */
+  error: z.string().nullable(),
+});
+export type StrategyParity = z.infer<typeof StrategyParity>;
+export const ParityReport = z.object({ from: IsoTime, to: IsoTime, strategies: z.array(StrategyParity) });
+export type ParityReport = z.infer<typeof ParityReport>;
 
 // ---------------------------------------------------------------------------------------------- kill switch
 
