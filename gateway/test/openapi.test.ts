@@ -66,14 +66,15 @@ describe('GET /api/openapi.json', () => {
     expect(order.parameters).toContainEqual(expect.objectContaining({ name: 'id', in: 'path' }));
     expect(body.paths['/api/health'].get.security).toEqual([]);
     expect(body.paths['/api/strategies/{name}'].patch.requestBody).toBeDefined();
-    expect(body.paths['/api/strategies'].post.requestBody.content['application/json'].schema).toEqual({
-      $ref: '#/components/schemas/StrategyCreate',
+    expect(body.paths['/api/strategies'].post.requestBody).toEqual({
+      required: true,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/StrategyCreate' } } },
     });
     expect(Object.keys(body.paths['/api/strategies/{name}'].delete.responses)).toContain('409');
     const parity = body.paths['/api/parity'].get;
     expect(parity.parameters.map((p) => p.name)).toEqual(['from', 'to', 'strategy']);
-    expect(parity.responses['200'].content['application/json'].schema).toEqual({
-      $ref: '#/components/schemas/ParityReport',
+    expect(parity.responses['200']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ParityReport' } } },
     });
     // An input whose accepted form differs from its answer form is its own component.
     expect(Object.keys(body.components.schemas).some((k) => k.endsWith('_input'))).toBe(true);

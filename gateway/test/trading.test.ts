@@ -64,6 +64,8 @@ describe('account and manual orders', () => {
       equity: '100000',
       source: 'exchange',
       halted: false,
+      // The sim reports no day P&L: the risk module's mark-to-market since UTC midnight, nothing yet.
+      dayPnl: '0',
     });
     // The read is kept as a snapshot: the equity curve's source.
     const curve = EquityHistory.parse((await h.json('/api/account/equity')).body);
@@ -158,6 +160,8 @@ describe('account and manual orders', () => {
     });
     expect(positions.items[0].unrealizedPnl).toBe('3');
     expect(positions.items[0].marketValue).toBe('306');
+    // Bought 3 at 101 today, marked at 102.
+    expect(AccountSummary.parse((await h.json('/api/account')).body).dayPnl).toBe('3');
 
     const pnl = PnlCalendar.parse((await h.json('/api/pnl?period=day&from=2024-03-01')).body);
     expect(pnl.buckets).toEqual([{ start: '2024-03-04', realizedPnl: '0', fees: '0', trades: 1 }]);

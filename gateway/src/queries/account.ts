@@ -2,14 +2,6 @@ import type { EquityHistory, EquityQuery, PnlCalendar, PnlQuery } from '@weaver/
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 
-/** Equity of the last snapshot taken before `before` (ISO), the reference for the day's P&L. */
-export async function equityBefore(sql: Sql, exchange: string, before: string): Promise<string | null> {
-  const [row] = await sql<{ equity: string }[]>`
-    SELECT equity FROM account_snapshots WHERE exchange = ${exchange} AND at < ${before}::timestamptz
-    ORDER BY at DESC, id DESC LIMIT 1`;
-  return row?.equity ?? null;
-}
-
 /** The account's equity curve from its snapshots: the last snapshot of each of at most `width` time buckets. */
 export async function equityHistory(
   sql: Sql,

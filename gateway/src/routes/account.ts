@@ -1,18 +1,15 @@
 import { env } from '@weaver/shared/config';
 import { activeHalts, insertAccountSnapshot, latestAccountSnapshot } from '@weaver/shared/db';
 import { logger } from '@weaver/shared/log';
-import { sub } from '@weaver/shared/money';
+import { dayPnl as riskDayPnl } from '@weaver/shared/risk';
 import { HttpError } from '@weaver/shared/runtime';
 import { AccountSummary, EquityHistory, EquityQuery, PnlCalendar, PnlQuery } from '@weaver/shared/schemas';
 import type { Deps } from '../deps.ts';
-import { equityBefore, equityHistory, pnlCalendar } from '../queries/account.ts';
+import { equityHistory, pnlCalendar } from '../queries/account.ts';
 import { defineRoute } from '../route.ts';
 
 /** A stored snapshot per minute at most: enough for the equity curve, never a write per request. */
 const SNAPSHOT_EVERY_MS = 60_000;
-
-const startOfUtcDay = (ms: number): string =>
-  new Date(Math.floor(ms / 86_400_000) * 86_400_000).toISOString();
 
 async function readAccount(deps: Deps): Promise<AccountSummary> {
   const sql = deps.sql();
@@ -24,12 +21,9 @@ async function readAccount(deps: Deps): Promise<AccountSummary> {
     const exchange = await deps.exchange();
     exchangeName = exchange.name;
     const account = await exchange.getAccount();
-    // Venues that report no day P&L: equity now against the last snapshot before today (UTC).
-    const dayPnl =
-      account.dayPnl ??
-      (await equityBefore(sql, account.exchange, startOfUtcDay(now)).then((e) =>
-        e === null ? null : sub(account.equity, e),
-      ));
+    // Venues that report no day P&L (the sim): the risk module's figure, marked to market since UTC
+    // midnight, which is also what the daily loss limit halts on.
+    const dayPnl = account.dayPnl ?? (await riskDayPnl(sql, now));
     const latest = await latestAccountSnapshot(sql, account.exchange);
     if (!latest || Date.parse(account.at) - Date.parse(latest.at) >= SNAPSHOT_EVERY_MS) {
       await insertAccountSnapshot(sql, { ...account, dayPnl });
