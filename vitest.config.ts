@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          // Fails a test file in whose log output (logger, stdout, stderr, console) a secret value appears.
+          setupFiles: ['./shared/src/testing/log-capture.ts'],
           include: [
             'shared/**/*.test.ts',
             'functions/**/*.test.ts',

@@ -34,6 +34,17 @@ function scrub(line: string): string {
   return out;
 }
 
+const observers = new Set<(line: string) => void>();
+
+/**
+ * Also hand every line written from now on, wherever it goes, to `observer` (the test suite's check that no
+ * secret reaches a log line). Returns the function that stops it.
+ */
+export function observeLogLines(observer: (line: string) => void): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 function build(write: (line: string) => void, level: string): Logger {
   return pino(
     {
@@ -43,7 +54,13 @@ function build(write: (line: string) => void, level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    { write: (line: string) => write(scrub(line)) },
+    {
+      write: (line: string) => {
+        const clean = scrub(line);
+        for (const o of observers) o(clean);
+        write(clean);
+      },
+    },
   );
 }
 

@@ -99,4 +99,5 @@ export async function createTestNatsBus(): Promise<{
   };
 }
 
+export { testSecret, testSecretValues } from './test-secrets.ts';
 export { ensureStream };

@@ -15,6 +15,7 @@ import {
   type VenueRequest,
   type VenueRoute,
 } from '../fake-venue/index.ts';
+import { testSecret } from '../test-secrets.ts';
 import { FakeMarket } from './market.ts';
 import { type FakeAsset, FakeTrading } from './trading.ts';
 
@@ -85,8 +86,8 @@ export class FakeAlpaca extends FakeVenue<Auth> {
 
   constructor(opts: FakeAlpacaOptions = {}) {
     super();
-    this.keyId = opts.keyId ?? 'PKFAKEKEYID0001';
-    this.secretKey = opts.secretKey ?? 'fake-secret-key-0001-abcdef';
+    this.keyId = testSecret(opts.keyId ?? 'PKFAKEKEYID0001');
+    this.secretKey = testSecret(opts.secretKey ?? 'fake-secret-key-0001-abcdef');
     this.clockFn = typeof opts.now === 'function' ? opts.now : null;
     this.clockMs = typeof opts.now === 'number' ? opts.now : Date.parse('2024-03-05T15:00:00Z');
     this.market = new FakeMarket(() => (this.clockFn ? this.clockFn() : this.clockMs));

@@ -18,6 +18,7 @@ import {
   type VenueRequest,
   type VenueRoute,
 } from '../fake-venue/index.ts';
+import { testSecret } from '../test-secrets.ts';
 
 export type { Fault, FaultMode, RequestRecord } from '../fake-venue/index.ts';
 
@@ -115,8 +116,8 @@ export class FakeBinance extends FakeVenue<Auth> {
 
   constructor(o: FakeBinanceOptions = {}) {
     super();
-    this.apiKey = o.apiKey ?? 'fake-binance-api-key-0001';
-    this.secret = o.secret ?? 'fake-binance-secret-0001-xyz';
+    this.apiKey = testSecret(o.apiKey ?? 'fake-binance-api-key-0001');
+    this.secret = testSecret(o.secret ?? 'fake-binance-secret-0001-xyz');
     this.clockMs = o.now ?? Date.parse('2024-03-05T15:00:00Z');
     this.market = new FakeMarket(() => this.clockMs);
     for (const m of o.markets ?? DEFAULT_MARKETS) this.markets.set(m.symbol, m);
