@@ -4,12 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect, loadMigrations } from '@weaver/shared/db';
 import { describe, expect, inject, it } from 'vitest';
 import { withDatabase } from '../../shared/src/testing/global-setup.ts';
+import { benchmarkFiles } from '../src/commands/bench.ts';
 import type { Command } from '../src/main.ts';
 import { REPO_ROOT } from './helpers.ts';
 
@@ -69,6 +70,33 @@ describe('weaver bench', () => {
       'psql_copy_bars_per_s',
     ]);
     for (const v of Object.values(figures)) expect(v).toBeGreaterThan(0);
+  });
+
+  it("README's benchmark table names every figure the benchmarks report, and no other", () => {
+    // The keys each module returns, read from its source: running them all takes minutes.
+    const reported = new Set(
+      benchmarkFiles().flatMap((f) =>
+        [
+          ...readFileSync(join(REPO_ROOT, 'cli', 'src', 'bench', f), 'utf8').matchAll(
+            /\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+_(?:per_s|ms|s|rps|qps|ratio|mb|kb))\s*:/g,
+          ),
+        ].map((m) => m[1]),
+      ),
+    );
+    expect(reported).toContain('ingest_bars_per_s');
+    expect(reported).toContain('web_first_load_js_gzip_kb');
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('\n## Benchmarks'),
+      readme.indexOf('\n## ', readme.indexOf('\n## Benchmarks') + 1),
+    );
+    const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+    const documented = new Set(
+      rows.flatMap((r) => [...r.split(' | ')[0].matchAll(/`([a-z0-9_]+)`/g)].map((m) => m[1])),
+    );
+    expect([...documented].sort()).toEqual([...reported].sort());
+    // Each row says what the goal is (or "—" where the figure is reported without one).
+    for (const r of rows) expect(r.split(' | ')[2]?.trim(), r.slice(0, 60)).toMatch(/\S/);
   });
 
   it('rejects an unknown benchmark name', () => {
