@@ -3,7 +3,7 @@ import { type Bus, makeEnvelope } from '../bus/index.ts';
 import { recordEvent } from '../db/events.ts';
 import { transaction } from '../db/transaction.ts';
 import { type Logger, logger } from '../log/index.ts';
-import type { EventEnvelope, EventPayload, EventType } from '../schemas/index.ts';
+import type { EventPayload, EventType } from '../schemas/index.ts';
 
 /**
  * What pipeline logic needs from its caller: a function's RunContext satisfies it, and the gateway or a
@@ -21,8 +21,10 @@ export const logOf = (ctx: PipelineContext): Logger => ctx.log ?? logger();
 
 /**
  * Audit row + publish with a deterministic id, so a repeated run publishes nothing new to the stream.
- * The row is written (BEGIN, INSERT and COMMIT in one round trip) before the publish, and its commit
- * does not wait for the disk: what it records is already committed, and the stream keeps the event.
+ * The row is written in a transaction of its own once the work it announces has committed (BEGIN,
+ * INSERT and COMMIT in one round trip, so the audit log's commit order is the announcements' order),
+ * and its commit does not wait for the disk: the work is committed already, and the stream keeps the
+ * event. A bus outage is logged, not thrown: the database is the truth, and reconcile recovers.
  */
 export async function publish<T extends EventType>(
   ctx: PipelineContext,
@@ -30,36 +32,14 @@ export async function publish<T extends EventType>(
   payload: EventPayload<T>,
   id: string,
 ): Promise<void> {
-  const envelope = await transaction(
+  const envelope = makeEnvelope(type, payload, { correlationId: ctx.correlationId, id });
+  await transaction(
     ctx.sql,
     async (tx, control) => {
-      const [staged] = await Promise.all([stageEvent(ctx, tx, type, payload, id), control.commit()]);
-      return staged;
+      await Promise.all([recordEvent(tx, envelope), control.commit()]);
     },
     { synchronousCommit: false },
   );
-  await sendEvent(ctx, envelope);
-}
-
-/**
- * Writes an event's audit row through `tx`, inside the transaction that does the work it announces (so
- * the row exists exactly when the work does, and costs no round trip of its own when sent alongside
- * the work's last statements). Publish the returned envelope with `sendEvent` once committed.
- */
-export async function stageEvent<T extends EventType>(
-  ctx: PipelineContext,
-  tx: Sql,
-  type: T,
-  payload: EventPayload<T>,
-  id: string,
-): Promise<EventEnvelope> {
-  const envelope = makeEnvelope(type, payload, { correlationId: ctx.correlationId, id });
-  await recordEvent(tx, envelope);
-  return envelope;
-}
-
-/** Publishes a staged event. As with `publish`, a bus outage is logged, not thrown: the row is the truth. */
-export async function sendEvent(ctx: PipelineContext, envelope: EventEnvelope): Promise<void> {
   try {
     await (await ctx.bus()).publish(envelope);
   } catch (err) {

@@ -56,7 +56,6 @@ import {
 import { checkOrderRisk, loadRiskState, type RiskCode } from '../risk/index.ts';
 import { HttpError, notFound } from '../runtime/errors.ts';
 import {
-  type EventEnvelope,
   type ManualOrderResult,
   type Order,
   type Side,
@@ -65,10 +64,10 @@ import {
   type StrategyConfig,
   TIMEFRAMES,
 } from '../schemas/index.ts';
-import { errorMessage, logOf, type PipelineContext, sendEvent } from './context.ts';
+import { errorMessage, logOf, type PipelineContext } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import type { ManualOrder, PlaceOrderInput } from './inputs.ts';
-import { refreshOrder, stageOrderEvent } from './record-trades.ts';
+import { announceOrder, refreshOrder } from './record-trades.ts';
 import { haltForDailyLoss } from './risk-events.ts';
 import { foreignOrderReason, intentOf } from './venue-orders.ts';
 
@@ -199,12 +198,13 @@ interface SubmitResult {
 /** Decides, inside the submit transaction and through `tx` only, that a claim must not be sent now. */
 type SubmitVeto = (order: Order, tx: Sql, exchange: ExchangeAdapter) => Promise<string | null>;
 
-type Submitted = { result: SubmitResult; event: EventEnvelope | null };
+/** The outcome, and the order state to announce on orders.updated once the transaction committed. */
+type Submitted = { result: SubmitResult; announce: Order | null };
 
 /**
  * Step 2–3 of claim-then-submit, inside `tx`: lock the claimed row (another worker holding it is already
  * submitting), look the id up at the exchange unless this worker created the row, submit, and store the
- * answer with the order's orders.updated event (published by the caller once committed). `beforeSubmit`
+ * answer (the caller announces it on orders.updated once committed). `beforeSubmit`
  * may veto a late submission (a signal gone stale meanwhile). `locked` is the row's lock when the
  * caller took it already; `claimCommitted`, when the claim's commit travelled ahead of that lock, is
  * confirmed before anything reaches the exchange.
@@ -223,29 +223,25 @@ async function submitIn(
   const log = logOf(ctx);
   const row = await (locked ?? lockOrder(tx, orderId));
   await claimCommitted;
-  if (!row) return { result: { outcome: 'in_progress', order: null }, event: null };
+  if (!row) return { result: { outcome: 'in_progress', order: null }, announce: null };
   if (row.status !== 'pending_submit') {
     if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
-    return { result: { outcome: 'exists', order: row }, event: null };
+    return { result: { outcome: 'exists', order: row }, announce: null };
   }
-  /**
-   * Stores the row's new state, marks its signal and stages the announcement, and commits: one round
-   * trip for all four.
-   */
+  /** Stores the row's new state, marks its signal and commits: one round trip for all three. */
   const settle = async (
     update: Parameters<typeof updateOrder>[2],
     signal: { status: 'ordered' | 'skipped' | 'rejected'; reason: string | null },
     result: (stored: Order) => SubmitResult,
   ): Promise<Submitted> => {
-    const [stored, , event] = await Promise.all([
+    const [stored] = await Promise.all([
       updateOrder(tx, row.id, update),
       row.signalId !== null
         ? markSignal(tx, row.signalId, signal.status, signal.reason, { force: true })
         : null,
-      stageOrderEvent(ctx, tx, { ...row, status: update.status }),
       control.commit(),
     ]);
-    return { result: result(stored), event };
+    return { result: result(stored), announce: stored };
   };
   const fail = (code: string, message: string, httpStatus: number | null): Promise<Submitted> =>
     settle(
@@ -294,7 +290,7 @@ async function submitIn(
             errorCode: code,
             errorMessage: message,
           });
-          return { result: { outcome: 'retry', order: kept, reason: message }, event: null };
+          return { result: { outcome: 'retry', order: kept, reason: message }, announce: null };
         }
         return fail(code, message, e instanceof ExchangeError ? (e.status ?? null) : null);
       }
@@ -325,12 +321,12 @@ async function submitClaimed(
   beforeSubmit?: SubmitVeto,
 ): Promise<SubmitResult> {
   // Asynchronous commit: see claimAndSubmit.
-  const { result, event } = await transaction(
+  const { result, announce } = await transaction(
     ctx.sql,
     (tx, control) => submitIn(ctx, tx, control, orderId, false, referencePrice, beforeSubmit),
     { synchronousCommit: false },
   );
-  if (event) await sendEvent(ctx, event);
+  if (announce) await announceOrder(ctx, announce);
   return result;
 }
 
@@ -389,7 +385,7 @@ async function claimAndSubmit(
             code: check.verdict.code,
             reason: check.verdict.reason,
           };
-          return { outcome: rejected, event: null, breach: check.breach };
+          return { outcome: rejected, announce: null, breach: check.breach };
         }
         claiming = claimOrder(tx, c.intent);
       }
@@ -417,12 +413,12 @@ async function claimAndSubmit(
         committed,
       );
       const outcome: ClaimOutcome = { kind: 'claimed', ...claimed, submit: submitted.result };
-      return { outcome, event: submitted.event, breach: null };
+      return { outcome, announce: submitted.announce, breach: null };
     },
     { synchronousCommit: venue.capabilities.uniqueClientOrderIds !== true },
   );
   if (done.breach) await haltForDailyLoss(ctx, done.breach);
-  if (done.event) await sendEvent(ctx, done.event);
+  if (done.announce) await announceOrder(ctx, done.announce);
   return done.outcome;
 }
 

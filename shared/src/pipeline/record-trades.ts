@@ -25,10 +25,9 @@ import {
 } from '../db/index.ts';
 import { getExchange } from '../exchanges/configured.ts';
 import type { ExchangeOrder } from '../exchanges/index.ts';
-import { add, cmp, dec, div, eq, isZero, max, mul, sub } from '../money/index.ts';
+import { add, cmp, div, eq, isZero, max, mul, sub } from '../money/index.ts';
 import { notFound } from '../runtime/errors.ts';
 import {
-  type EventEnvelope,
   type EventPayload,
   type Fill,
   isFinalStatus,
@@ -37,7 +36,7 @@ import {
   type Trade,
 } from '../schemas/index.ts';
 import { bookFill } from './booking.ts';
-import { errorMessage, logOf, type PipelineContext, publish, sendEvent, stageEvent } from './context.ts';
+import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
 import type { RecordTradesInput } from './inputs.ts';
 import { checkDailyLossAfterTrade } from './risk-events.ts';
 
@@ -136,16 +135,11 @@ const orderPayload = (o: AnnouncedOrder): EventPayload<'orders.updated'> => ({
 /** One event per (status, filled) state of an order. */
 const orderEventId = (o: AnnouncedOrder): string => `orders.updated:${o.id}:${o.status}:${o.filledQty}`;
 
-/** Stages the orders.updated event of an order's state inside the transaction that stored it. */
-export const stageOrderEvent = (ctx: PipelineContext, tx: Sql, o: AnnouncedOrder): Promise<EventEnvelope> =>
-  stageEvent(ctx, tx, 'orders.updated', orderPayload(o), orderEventId(o));
-
 /**
  * Applies the venue's view of an order: derives the new fill (if any) from the change of the cumulative
  * fill, books it, and stores the status — one transaction, under the order row's lock — then publishes
- * trades.recorded for the trade (and, with `announce`, orders.updated for the new state), their audit
- * rows written in that same transaction. A snapshot older than what is recorded (a slower concurrent
- * reader) changes nothing.
+ * trades.recorded for the trade (and, with `announce`, orders.updated for the new state). A snapshot
+ * older than what is recorded (a slower concurrent reader) changes nothing.
  */
 export async function applyExchangeOrder(
   ctx: PipelineContext,
@@ -157,13 +151,10 @@ export async function applyExchangeOrder(
     known?: Pick<Order, 'strategy' | 'symbol' | 'filledQty'>;
   } = {},
 ): Promise<AppliedOrder> {
-  const { applied, events } = await transaction(
+  const applied = await transaction(
     ctx.sql,
     async (tx, control) => {
-      const unchanged = (order: Order) => ({
-        applied: { order, trades: [], changed: false },
-        events: [] as EventEnvelope[],
-      });
+      const unchanged = (order: Order): AppliedOrder => ({ order, trades: [], changed: false });
       // The lock goes first and the fills are read behind it (one round trip): the server runs the
       // read once the lock is held, so it includes whatever a concurrent booking committed.
       const locked = lockOrderWait(tx, orderId);
@@ -212,9 +203,8 @@ export async function applyExchangeOrder(
       }
       const changed = differs(order, ex);
       const trades = trade ? [trade] : [];
-      const state = { ...order, status: ex.status, filledQty: dec(ex.filledQty) };
       // Independent writes and the commit, one round trip.
-      const [updated, , tradesEvent, orderEvent] = await Promise.all([
+      const [updated] = await Promise.all([
         changed
           ? updateOrder(tx, orderId, {
               status: ex.status,
@@ -230,22 +220,18 @@ export async function applyExchangeOrder(
             })
           : order,
         position ? savePosition(tx, position) : null,
-        trades.length
-          ? stageEvent(ctx, tx, 'trades.recorded', tradesPayload(trades), tradesEventId(trades))
-          : null,
-        changed && opts.announce ? stageOrderEvent(ctx, tx, state) : null,
         control.commit(),
       ]);
-      return {
-        applied: { order: updated, trades, changed },
-        events: [tradesEvent, orderEvent].filter((e): e is EventEnvelope => e !== null),
-      };
+      return { order: updated, trades, changed };
     },
     // A booking lost in a PostgreSQL crash is derived again from the venue's cumulative fill (the fills
     // table is the only memory), so its commit need not wait for the disk.
     { synchronousCommit: false },
   );
-  for (const e of events) await sendEvent(ctx, e);
+  // Announced once committed, each in a transaction of its own: the audit log's commit order then
+  // follows the announcements (the gateway's event stream walks it in that order).
+  await announceTrades(ctx, applied.trades);
+  if (applied.changed && opts.announce) await announceOrder(ctx, applied.order);
   return applied;
 }
 
