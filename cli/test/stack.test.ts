@@ -119,6 +119,16 @@ describe('stack.yml', () => {
     }
   });
 
+  it('README documents every setting the functions read and every secret stack.yml mounts', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const k of [...Object.keys(EnvSchema.shape), ...Object.keys(BacktestDispatchEnv.shape)])
+      expect(readme, `README does not list ${k}`).toContain(`\`${k}\``);
+    for (const secret of new Set(stack.functions.flatMap((f) => f.secrets)))
+      expect(readme, `README does not list the secret ${secret}`).toMatch(
+        new RegExp(`\`${secret}\`|${secret},`),
+      );
+  });
+
   it('keeps weaver.env to known settings and no secrets', () => {
     const keys = Object.keys(weaverEnv.environment);
     const settings = [
