@@ -24,6 +24,7 @@ export const routes = {
   strategy: (name: string) => `/api/strategies/${enc(name)}`,
   runStrategy: (name: string) => `/api/strategies/${enc(name)}/run`,
   reloadStrategies: '/api/strategies/reload',
+  parity: '/api/parity',
   killSwitch: '/api/kill-switch',
   riskLimits: '/api/risk-limits',
   system: '/api/system',

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.ts';
 import { useLiveEvents } from '../api/live.ts';
 import { routes } from '../api/routes.ts';
@@ -11,6 +11,61 @@ function logout(): void {
   void api(routes.session, { method: 'DELETE' })
     .catch(() => {})
     .finally(clearToken);
+}
+
+/**
+ * The section links. On a narrow screen they scroll sideways; a fade with an arrow on the side that has
+ * more links says so (the links themselves scroll into view when tabbed to).
+ */
+function SectionNav({ current }: { current: string }) {
+  const nav = useRef<HTMLElement>(null);
+  const [more, setMore] = useState({ left: false, right: false });
+
+  useEffect(() => {
+    const el = nav.current;
+    if (!el) return;
+    const update = () => {
+      const left = el.scrollLeft > 2;
+      const right = el.scrollLeft + el.clientWidth < el.scrollWidth - 2;
+      setMore((m) => (m.left === left && m.right === right ? m : { left, right }));
+    };
+    update();
+    el.addEventListener('scroll', update, { passive: true });
+    const resize = typeof ResizeObserver === 'function' ? new ResizeObserver(update) : null;
+    resize?.observe(el);
+    return () => {
+      el.removeEventListener('scroll', update);
+      resize?.disconnect();
+    };
+  }, []);
+
+  // Keep the current section in view.
+  useEffect(() => {
+    const link = nav.current?.querySelector<HTMLElement>(`a[href="#/${current}"]`);
+    link?.scrollIntoView?.({ block: 'nearest', inline: 'center' });
+  }, [current]);
+
+  return (
+    <div className={`nav-wrap${more.left ? ' more-left' : ''}${more.right ? ' more-right' : ''}`}>
+      <nav ref={nav} className="nav" aria-label="Sections">
+        <ul>
+          {SECTIONS.map((s) => (
+            <li key={s.path}>
+              <a href={`#/${s.path}`} aria-current={current === s.path ? 'page' : undefined}>
+                {s.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <span className="nav-more nav-more-left" aria-hidden="true">
+        ‹
+      </span>
+      <span className="nav-more nav-more-right" aria-hidden="true">
+        ›
+      </span>
+    </div>
+  );
 }
 
 export function Layout({
@@ -29,12 +84,6 @@ export function Layout({
     document.title = `${title} · Weaver`;
   }, [title]);
 
-  // On a phone the section links scroll sideways: keep the current one in view.
-  useEffect(() => {
-    const link = document.querySelector<HTMLElement>(`.nav a[href="#/${current}"]`);
-    link?.scrollIntoView?.({ block: 'nearest', inline: 'center' });
-  }, [current]);
-
   return (
     <div className="app">
       <button type="button" className="skip-link" onClick={() => main.current?.focus()}>
@@ -47,17 +96,7 @@ export function Layout({
           </span>{' '}
           Weaver
         </a>
-        <nav className="nav" aria-label="Sections">
-          <ul>
-            {SECTIONS.map((s) => (
-              <li key={s.path}>
-                <a href={`#/${s.path}`} aria-current={current === s.path ? 'page' : undefined}>
-                  {s.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <SectionNav current={current} />
         <div className="topbar-end">
           <span className={`live live-${status}`} role="status" title="Live updates">
             <span className="live-dot" aria-hidden="true" />

@@ -7,13 +7,14 @@ import {
   type IChartApi,
   type ISeriesApi,
   LineSeries,
+  type MouseEventParams,
   type SeriesMarker,
   type SeriesType,
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { useEffect, useRef } from 'react';
-import { ascendingUnique, type Candle, type Point, type TradeMark } from './series.ts';
+import { useEffect, useRef, useState } from 'react';
+import { ascendingUnique, type Candle, labelsThatFit, type Point, type TradeMark } from './series.ts';
 
 export interface LineSpec {
   id: string;
@@ -66,6 +67,8 @@ export default function TimeChart({
 }: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const chartRef = useRef<IChartApi | null>(null);
+  /** The trades of the candle under the pointer, as a tooltip. */
+  const [tip, setTip] = useState<{ x: number; y: number; w: number; lines: string[] } | null>(null);
 
   useEffect(() => {
     if (!box.current) return;
@@ -133,20 +136,54 @@ export default function TimeChart({
       added.push(s);
       markerHost ??= s;
     }
+    const unsubscribe: (() => void)[] = [];
+    let relabel: (() => void) | undefined;
     if (markerHost && markers.length > 0) {
-      const m: SeriesMarker<Time>[] = markers.map((x) => ({
+      const host = markerHost;
+      const shapes: SeriesMarker<Time>[] = markers.map((x) => ({
         time: ts(x.time),
         position: x.side === 'buy' ? 'belowBar' : 'aboveBar',
         shape: x.side === 'buy' ? 'arrowUp' : 'arrowDown',
         color: x.side === 'buy' ? up : down,
-        text: x.text,
       }));
-      createSeriesMarkers(markerHost, m);
+      const plugin = createSeriesMarkers(host, shapes);
+      const scale = chart.timeScale();
+      // Labels only where they have room at the current zoom: piled-up text is unreadable.
+      relabel = () => {
+        const fits = labelsThatFit(
+          markers.map((m) => scale.timeToCoordinate(ts(m.time))),
+          markers.map((m) => m.text),
+          scale.width(),
+        );
+        plugin.setMarkers(shapes.map((m, i) => (fits[i] ? { ...m, text: markers[i].text } : m)));
+      };
+      const onChange = relabel;
+      scale.subscribeVisibleLogicalRangeChange(onChange);
+      scale.subscribeSizeChange(onChange);
+      unsubscribe.push(() => {
+        scale.unsubscribeVisibleLogicalRangeChange(onChange);
+        scale.unsubscribeSizeChange(onChange);
+      });
+      const byTime = new Map<number, string[]>();
+      for (const m of markers) {
+        const line = m.text ?? (m.side === 'buy' ? 'buy' : 'sell');
+        byTime.set(m.time, [...(byTime.get(m.time) ?? []), line]);
+      }
+      const hover = (p: MouseEventParams<Time>) => {
+        const lines = p.point && typeof p.time === 'number' ? byTime.get(p.time) : undefined;
+        const w = box.current?.clientWidth ?? scale.width();
+        setTip(lines && p.point ? { x: p.point.x, y: p.point.y, w, lines } : null);
+      };
+      chart.subscribeCrosshairMove(hover);
+      unsubscribe.push(() => chart.unsubscribeCrosshairMove(hover));
     }
     chart.timeScale().fitContent();
+    relabel?.();
     return () => {
       // On unmount the chart is already gone (its effect is cleaned up first): nothing to remove from.
       if (chartRef.current !== chart) return;
+      for (const u of unsubscribe) u();
+      setTip(null);
       for (const s of added) chart.removeSeries(s);
     };
   }, [candles, lines, markers]);
@@ -154,6 +191,23 @@ export default function TimeChart({
   return (
     <figure className="chart" style={{ height }} aria-label={label} role="img">
       <div ref={box} className="chart-canvas" />
+      {tip ? (
+        <div
+          className="chart-tip"
+          aria-hidden="true"
+          // Beside the pointer, on the side with room.
+          style={{
+            ...(tip.x < tip.w * 0.6 ? { left: tip.x + 14 } : { right: tip.w - tip.x + 14 }),
+            top: Math.max(0, tip.y - 10 - 16 * Math.min(7, tip.lines.length)),
+          }}
+        >
+          {tip.lines.slice(0, 6).map((l, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: lines of one tooltip, never reordered
+            <div key={i}>{l}</div>
+          ))}
+          {tip.lines.length > 6 ? <div>+{tip.lines.length - 6} more</div> : null}
+        </div>
+      ) : null}
     </figure>
   );
 }

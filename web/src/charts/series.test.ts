@@ -1,6 +1,6 @@
 import { BollingerBands, EMA, SMA } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
-import { bollinger, type Candle, drawdown, ema, sma, snapToCandles } from './series.ts';
+import { bollinger, type Candle, drawdown, ema, labelsThatFit, sma, snapToCandles } from './series.ts';
 
 const closes = Array.from({ length: 120 }, (_, i) => 100 + 10 * Math.sin(i / 7) + (i % 5) - 2);
 const candles: Candle[] = closes.map((c, i) => ({
@@ -67,5 +67,21 @@ describe('drawdown', () => {
       { time: 4, value: 130 },
     ]);
     expect(dd.map((p) => p.value)).toEqual([0, 0, -0.25, 0]);
+  });
+});
+
+describe('labelsThatFit', () => {
+  it('shows a label only where it clears its neighbours and the plot edges', () => {
+    const t = 'B 10 @ 90.5'; // about 80 px wide
+    // Far apart: both fit. Piled up at the right edge: none does; clipped by the edge: no.
+    expect(labelsThatFit([100, 400], [t, t], 800)).toEqual([true, true]);
+    expect(labelsThatFit([700, 705, 710, 712], [t, t, t, t], 800)).toEqual([false, false, false, false]);
+    expect(labelsThatFit([790], [t], 800)).toEqual([false]);
+    expect(labelsThatFit([10], [t], 800)).toEqual([false]);
+    // A lone one keeps its label beside a pile; off-screen markers (null) take no room.
+    expect(labelsThatFit([200, 600, 603, null], [t, t, t, t], 800)).toEqual([true, false, false, false]);
+    // No text, nothing to show; an arrow without text still takes a little room.
+    expect(labelsThatFit([300, 320], [undefined, t], 800)).toEqual([false, false]);
+    expect(labelsThatFit([300, 360], [undefined, t], 800)).toEqual([false, true]);
   });
 });

@@ -67,6 +67,46 @@ export function snapToCandles(marks: TradeMark[], candleTimes: number[], bucketS
   return out.sort((a, b) => a.time - b.time);
 }
 
+/** Approximate width of a marker label in px (the chart's 11 px font) plus its margin. */
+export const labelWidth = (text: string): number => text.length * 6.5 + 8;
+
+/**
+ * Which markers may show their text: only those whose label, centred on the marker, stays inside the
+ * plot (`width` px) and clears every other marker's label by `gap` px. `xs[i]` is marker i's x in px, null
+ * when it is off screen. The others keep their arrow; their text is in the tooltip.
+ */
+export function labelsThatFit(
+  xs: readonly (number | null)[],
+  texts: readonly (string | undefined)[],
+  width: number,
+  gap = 4,
+): boolean[] {
+  const half = texts.map((t) => (t ? labelWidth(t) / 2 : 6));
+  // Sorted by x, each label only needs checking against its neighbours until they are out of reach.
+  const order = xs
+    .map((_x, i) => i)
+    .filter((i) => xs[i] !== null)
+    .sort((a, b) => (xs[a] as number) - (xs[b] as number));
+  const reach = Math.max(0, ...half) * 2 + gap;
+  const fits = xs.map(() => false);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    const x = xs[i] as number;
+    if (!texts[i] || x - half[i] < 0 || x + half[i] > width) continue;
+    let clear = true;
+    for (const dir of [-1, 1]) {
+      for (let m = k + dir; clear && m >= 0 && m < order.length; m += dir) {
+        const j = order[m];
+        const d = Math.abs((xs[j] as number) - x);
+        if (d > reach) break;
+        if (d < half[i] + half[j] + gap) clear = false;
+      }
+    }
+    fits[i] = clear;
+  }
+  return fits;
+}
+
 /** Drawdown from the running peak, as a negative fraction (−0.12 = 12% below the best equity so far). */
 export function drawdown(equity: Point[]): Point[] {
   let peak = Number.NEGATIVE_INFINITY;

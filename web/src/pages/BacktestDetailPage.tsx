@@ -123,19 +123,23 @@ export function curveLines(series: BacktestSeries): { equity: LineSpec[]; drawdo
 
 /**
  * Entries and exits as chart markers: a long opens with a buy and closes with a sell, a short the reverse.
- * Trade numbers label the entries while they fit; beyond that the arrows say enough.
+ * Trade numbers label entries and exits (the chart shows them where they fit, else on hover).
  */
 function tradeMarks(trades: BacktestTrade[], symbol: string): TradeMark[] {
   const marks: TradeMark[] = [];
   const mine = trades.filter((t) => t.symbol === symbol);
-  const labelled = mine.length <= 25;
   for (const t of mine) {
     marks.push({
       time: toSeconds(t.entryTime),
       side: t.side === 'long' ? 'buy' : 'sell',
-      text: labelled ? `#${t.seq}` : undefined,
+      text: `#${t.seq}`,
     });
-    if (t.exitTime) marks.push({ time: toSeconds(t.exitTime), side: t.side === 'long' ? 'sell' : 'buy' });
+    if (t.exitTime)
+      marks.push({
+        time: toSeconds(t.exitTime),
+        side: t.side === 'long' ? 'sell' : 'buy',
+        text: `#${t.seq} exit`,
+      });
   }
   return marks;
 }

@@ -69,20 +69,19 @@ function PriceChart({
 
   const candles = useMemo(() => candlesOf(bars.data?.bars ?? []), [bars.data]);
   const lines = useMemo(() => overlayLines(candles, on), [candles, on]);
-  // A phone has no room for labels next to the arrows: the trades table has the details.
-  const wide = typeof window.matchMedia !== 'function' || window.matchMedia('(min-width: 761px)').matches;
   const markers = useMemo(
     () =>
       snapToCandles(
         (trades.data?.items ?? []).map((t) => ({
           time: toSeconds(t.executedAt),
           side: t.side,
-          text: wide ? `${t.side === 'buy' ? 'B' : 'S'} ${num(t.qty)} @ ${num(t.price)}` : undefined,
+          // Shown beside the arrow where it fits, else on hover.
+          text: `${t.side === 'buy' ? 'B' : 'S'} ${num(t.qty)} @ ${num(t.price)}`,
         })),
         candles.map((c) => c.time),
         (bars.data?.bucketMs ?? 60_000) / 1000,
       ),
-    [trades.data, candles, bars.data, wide],
+    [trades.data, candles, bars.data],
   );
   const last = bars.data?.bars[bars.data.bars.length - 1];
 

@@ -3,8 +3,11 @@ import { useState } from 'react';
 import useSWR, { useSWRConfig } from 'swr';
 import { api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
+import { Dialog } from '../components/Dialog.tsx';
+import { NewStrategyForm } from '../components/NewStrategyForm.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Badge, Panel } from '../components/Panel.tsx';
+import { ParityPanel } from '../components/ParityPanel.tsx';
 import { Async, errorMessage } from '../components/states.tsx';
 import { type Column, Table } from '../components/Table.tsx';
 import { ago, pnl, tone } from '../lib/format.ts';
@@ -119,10 +122,86 @@ export function RunNowButton({
   );
 }
 
+/**
+ * Delete with confirmation. The gateway refuses (409) while the strategy is enabled or its book holds an
+ * open position or order; the dialog says so up front and shows the refusal if it comes anyway.
+ */
+export function DeleteStrategyButton({
+  strategy,
+  onResult,
+}: {
+  strategy: Pick<StrategySummary, 'name' | 'enabled' | 'openPositions'>;
+  onResult: (ok: boolean, text: string) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const revalidate = useStrategyRevalidate();
+  const blocked = strategy.enabled
+    ? 'It is enabled: switch it off first.'
+    : strategy.openPositions > 0
+      ? `It holds ${strategy.openPositions} open position${strategy.openPositions === 1 ? '' : 's'}: close ${strategy.openPositions === 1 ? 'it' : 'them'} first.`
+      : null;
+  const confirm = async () => {
+    setBusy(true);
+    try {
+      await api(routes.strategy(strategy.name), { method: 'DELETE' });
+      onResult(true, `Deleted ${strategy.name}.`);
+    } catch (err) {
+      onResult(false, `${strategy.name}: ${errorMessage(err)}`);
+    } finally {
+      setBusy(false);
+      setOpen(false);
+      void revalidate();
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="btn btn-small btn-danger-ghost"
+        onClick={() => setOpen(true)}
+        aria-label={`Delete ${strategy.name}`}
+      >
+        Delete
+      </button>
+      {open ? (
+        <Dialog
+          title={`Delete ${strategy.name}?`}
+          onClose={() => setOpen(false)}
+          actions={
+            <>
+              <button type="button" className="btn" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="btn btn-danger"
+                onClick={confirm}
+                disabled={busy || blocked !== null}
+              >
+                {busy ? 'Deleting…' : 'Delete strategy'}
+              </button>
+            </>
+          }
+        >
+          {blocked ? (
+            <p>{blocked}</p>
+          ) : (
+            <p>
+              Its settings are removed. Its signals, orders and trades stay in the history under its name.
+            </p>
+          )}
+        </Dialog>
+      ) : null}
+    </>
+  );
+}
+
 export default function StrategiesPage() {
   const { data, error, mutate } = useSWR<StrategyList>(routes.strategies);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [reloading, setReloading] = useState(false);
+  const [creating, setCreating] = useState(false);
   const say = (ok: boolean, text: string) => setMessage({ ok, text });
 
   const reload = async () => {
@@ -208,37 +287,68 @@ export default function StrategiesPage() {
       key: 'run',
       header: <span className="sr-only">Actions</span>,
       align: 'right',
-      cell: (s) => <RunNowButton name={s.name} onResult={say} />,
+      cell: (s) => (
+        <span className="row-actions">
+          <RunNowButton name={s.name} onResult={say} />
+          <DeleteStrategyButton strategy={s} onResult={say} />
+        </span>
+      ),
     },
   ];
 
   return (
-    <Panel
-      title="Strategies"
-      actions={
-        <button type="button" className="btn btn-small" onClick={reload} disabled={reloading}>
-          {reloading ? 'Reloading…' : 'Reload modules'}
-        </button>
-      }
-    >
-      <Notice message={message} />
-      <Async
-        data={data}
-        error={error}
-        retry={() => mutate()}
-        isEmpty={(d) => d.items.length === 0}
-        empty="No strategies are configured yet."
+    <div className="stack">
+      <Panel
+        title="Strategies"
+        actions={
+          <>
+            <button
+              type="button"
+              className="btn btn-small btn-primary"
+              onClick={() => setCreating(true)}
+              disabled={creating}
+            >
+              New strategy
+            </button>
+            <button type="button" className="btn btn-small" onClick={reload} disabled={reloading}>
+              {reloading ? 'Reloading…' : 'Reload modules'}
+            </button>
+          </>
+        }
       >
-        {(d) => (
-          <Table
-            caption="Strategies"
-            columns={columns}
-            rows={d.items}
-            rowKey={(s) => s.name}
-            initialSort={{ key: 'name', dir: 'asc' }}
-          />
-        )}
-      </Async>
-    </Panel>
+        <Notice message={message} />
+        {creating ? (
+          <section className="new-strategy" aria-label="New strategy">
+            <h3>New strategy</h3>
+            <NewStrategyForm
+              onCancel={() => setCreating(false)}
+              onCreated={(s) => {
+                setCreating(false);
+                say(true, `Created ${s.name}${s.enabled ? '; it trades on the next bars' : ' (disabled)'}.`);
+                void mutate();
+              }}
+            />
+          </section>
+        ) : null}
+        <Async
+          data={data}
+          error={error}
+          retry={() => mutate()}
+          isEmpty={(d) => d.items.length === 0}
+          empty="No strategies are configured yet. Create one with New strategy."
+        >
+          {(d) => (
+            <Table
+              caption="Strategies"
+              columns={columns}
+              rows={d.items}
+              rowKey={(s) => s.name}
+              initialSort={{ key: 'name', dir: 'asc' }}
+            />
+          )}
+        </Async>
+      </Panel>
+      <ParityPanel strategies={(data?.items ?? []).map((s) => s.name)} />
+    </div>
   );
 }

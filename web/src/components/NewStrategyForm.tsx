@@ -1,0 +1,324 @@
+import {
+  type BarSeriesList,
+  type StrategyCreate,
+  type StrategySummary,
+  TIMEFRAMES,
+} from '@weaver/shared/schemas';
+import { type FormEvent, type ReactNode, useId, useMemo, useState } from 'react';
+import useSWR from 'swr';
+import { ApiError, api } from '../api/client.ts';
+import { routes } from '../api/routes.ts';
+import type { StrategyModuleList } from '../api/types.ts';
+import { draftFrom, type ParamDraft, type ParamSchema, readDraft } from '../lib/paramSchema.ts';
+import { ParamFields } from './ParamForm.tsx';
+import { Async, errorMessage } from './states.tsx';
+
+type SizingType = 'fixed_qty' | 'fixed_notional' | 'percent_equity';
+
+interface Settings {
+  name: string;
+  symbols: string;
+  timeframe: string;
+  sizing: SizingType;
+  sizingValue: string;
+  stopLoss: string;
+  takeProfit: string;
+  allowShort: boolean;
+  enabled: boolean;
+}
+
+const SIZING_LABEL: Record<SizingType, string> = {
+  fixed_qty: 'Units per trade',
+  fixed_notional: 'Dollars per trade',
+  percent_equity: '% of equity per trade',
+};
+
+/** Where a server error about a field of the body is shown (sizing.qty → the sizing value input…). */
+function settingOf(path: string): keyof Settings | null {
+  const head = path.split('.')[0];
+  if (head === 'sizing') return 'sizingValue';
+  if (path.startsWith('exits.stopLoss')) return 'stopLoss';
+  if (path.startsWith('exits.takeProfit')) return 'takeProfit';
+  if (head === 'name' || head === 'symbols' || head === 'timeframe' || head === 'allowShort') return head;
+  if (head === 'enabled') return 'enabled';
+  return null;
+}
+
+function bodyOf(s: Settings, module: string, params: Record<string, unknown>): StrategyCreate {
+  const v = s.sizingValue.trim();
+  const fraction = (pct: string) => (pct.trim() === '' ? undefined : Number(pct) / 100);
+  return {
+    name: s.name.trim(),
+    module,
+    params,
+    symbols: s.symbols
+      .split(/[\s,]+/)
+      .map((x) => x.trim().toUpperCase())
+      .filter(Boolean),
+    timeframe: s.timeframe as StrategyCreate['timeframe'],
+    sizing:
+      s.sizing === 'fixed_qty'
+        ? { type: 'fixed_qty', qty: v }
+        : s.sizing === 'fixed_notional'
+          ? { type: 'fixed_notional', notional: v }
+          : { type: 'percent_equity', percent: Number(v) },
+    exits: { stopLoss: fraction(s.stopLoss), takeProfit: fraction(s.takeProfit) },
+    allowShort: s.allowShort,
+    enabled: s.enabled,
+  };
+}
+
+/**
+ * A new strategy instance: a module, its parameters (inputs rendered from the module's JSON Schema, as
+ * the parameter form), symbols, timeframe, sizing and exits. Created disabled unless asked; the gateway
+ * validates the parameters with the module's own schema and each error lands next to its input.
+ */
+export function NewStrategyForm({
+  onCreated,
+  onCancel,
+}: {
+  onCreated: (s: StrategySummary) => void;
+  onCancel: () => void;
+}) {
+  const id = useId();
+  const modules = useSWR<StrategyModuleList>(routes.strategyModules);
+  const series = useSWR<BarSeriesList>(routes.barSeries);
+  const usable = useMemo(
+    () => (modules.data?.items ?? []).filter((m) => m.paramsSchema && !m.error),
+    [modules.data],
+  );
+  const [moduleName, setModuleName] = useState('');
+  const mod = usable.find((m) => m.name === moduleName) ?? usable[0];
+  const schema = (mod?.paramsSchema ?? { properties: {} }) as ParamSchema;
+  const stored = series.data?.items ?? [];
+  const [settings, setSettings] = useState<Settings | null>(null);
+  // Until edited, the symbols and timeframe that have stored bars.
+  const s: Settings = settings ?? {
+    name: '',
+    symbols: [...new Set(stored.filter((x) => x.timeframe === stored[0]?.timeframe).map((x) => x.symbol))]
+      .slice(0, 1)
+      .join(', '),
+    timeframe: stored[0]?.timeframe ?? '1Day',
+    sizing: 'fixed_qty',
+    sizingValue: '1',
+    stopLoss: '',
+    takeProfit: '',
+    allowShort: false,
+    enabled: false,
+  };
+  const set = (patch: Partial<Settings>) => setSettings({ ...s, ...patch });
+  const [drafts, setDrafts] = useState<Record<string, ParamDraft>>({});
+  const draft = drafts[mod?.name ?? ''] ?? (mod ? draftFrom(schema, mod.defaults ?? {}) : {});
+  const [paramErrors, setParamErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Partial<Record<keyof Settings, string>>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!mod) return;
+    setFormError(null);
+    const read = readDraft(schema, draft);
+    const mine: Partial<Record<keyof Settings, string>> = {};
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(s.name.trim()))
+      mine.name = 'must be lower-case letters, digits and dashes';
+    setParamErrors(read.errors);
+    setErrors(mine);
+    if (Object.keys(read.errors).length || Object.keys(mine).length) return;
+    setBusy(true);
+    try {
+      const created = await api<StrategySummary>(routes.strategies, {
+        method: 'POST',
+        body: bodyOf(s, mod.name, read.values),
+      });
+      onCreated(created);
+    } catch (err) {
+      if (err instanceof ApiError && Object.keys(err.fields).length) {
+        const params: Record<string, string> = {};
+        const settingErrors: Partial<Record<keyof Settings, string>> = {};
+        const other: string[] = [];
+        for (const [path, msg] of Object.entries(err.fields)) {
+          const p = /^params\.([^.]+)/.exec(path);
+          const setting = settingOf(path);
+          if (p && p[1] in draft) params[p[1]] = msg;
+          else if (setting) settingErrors[setting] ??= msg;
+          else other.push(`${path} ${msg}`);
+        }
+        setParamErrors(params);
+        setErrors(settingErrors);
+        setFormError(other.length ? other.join('; ') : err.message);
+      } else setFormError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const field = (key: keyof Settings, label: string, input: ReactNode, hint?: string) => (
+    <div className={`field ${errors[key] ? 'field-invalid' : ''}`}>
+      <label htmlFor={`${id}-${key}`}>{label}</label>
+      {input}
+      {hint ? (
+        <div className="field-hint" id={`${id}-${key}-hint`}>
+          {hint}
+        </div>
+      ) : null}
+      {errors[key] ? (
+        <div className="field-error" id={`${id}-${key}-err`}>
+          {label} {errors[key]}
+        </div>
+      ) : null}
+    </div>
+  );
+  const aria = (key: keyof Settings, hint = false) => ({
+    id: `${id}-${key}`,
+    'aria-invalid': errors[key] ? true : undefined,
+    'aria-describedby':
+      [hint ? `${id}-${key}-hint` : '', errors[key] ? `${id}-${key}-err` : ''].filter(Boolean).join(' ') ||
+      undefined,
+  });
+  const text = (
+    key: 'name' | 'symbols' | 'sizingValue' | 'stopLoss' | 'takeProfit',
+    props: Record<string, unknown> = {},
+    hinted = false,
+  ) => (
+    <input
+      {...aria(key, hinted)}
+      value={s[key]}
+      onChange={(e) => set({ [key]: e.target.value })}
+      {...props}
+    />
+  );
+  const check = (key: 'allowShort' | 'enabled', label: string) => (
+    <div className={`field ${errors[key] ? 'field-invalid' : ''}`}>
+      <label className="check" htmlFor={`${id}-${key}`}>
+        <input
+          {...aria(key)}
+          type="checkbox"
+          checked={s[key]}
+          onChange={(e) => set({ [key]: e.target.checked })}
+        />
+        {label}
+      </label>
+      {errors[key] ? (
+        <div className="field-error" id={`${id}-${key}-err`}>
+          {label} {errors[key]}
+        </div>
+      ) : null}
+    </div>
+  );
+
+  return (
+    <Async
+      data={modules.data}
+      error={modules.error}
+      retry={() => modules.mutate()}
+      isEmpty={() => usable.length === 0}
+      empty="No strategy module can be loaded."
+    >
+      {() => (
+        <form className="stack" onSubmit={submit} noValidate aria-label="New strategy">
+          <div className="form-grid">
+            {field(
+              'name',
+              'Name',
+              text('name', { placeholder: 'nvda-trend', autoCapitalize: 'none' }, true),
+              'lower-case letters, digits and dashes; the book of its orders and positions',
+            )}
+            <div className="field">
+              <label htmlFor={`${id}-module`}>Module</label>
+              <select
+                id={`${id}-module`}
+                value={mod?.name ?? ''}
+                onChange={(e) => {
+                  setModuleName(e.target.value);
+                  setParamErrors({});
+                }}
+              >
+                {usable.map((m) => (
+                  <option key={m.name} value={m.name}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            {field(
+              'symbols',
+              'Symbols',
+              text('symbols', { placeholder: 'AAPL, MSFT', autoCapitalize: 'characters' }),
+            )}
+            {field(
+              'timeframe',
+              'Timeframe',
+              <select
+                {...aria('timeframe')}
+                value={s.timeframe}
+                onChange={(e) => set({ timeframe: e.target.value })}
+              >
+                {TIMEFRAMES.map((t) => (
+                  <option key={t}>{t}</option>
+                ))}
+              </select>,
+            )}
+            {field(
+              'sizing',
+              'Sizing',
+              <select
+                {...aria('sizing')}
+                value={s.sizing}
+                onChange={(e) => set({ sizing: e.target.value as SizingType })}
+              >
+                <option value="fixed_qty">fixed units</option>
+                <option value="fixed_notional">fixed dollars</option>
+                <option value="percent_equity">% of equity</option>
+              </select>,
+            )}
+            {field('sizingValue', SIZING_LABEL[s.sizing], text('sizingValue', { inputMode: 'decimal' }))}
+            {field(
+              'stopLoss',
+              'Stop loss (%)',
+              text('stopLoss', { inputMode: 'decimal', placeholder: 'none' }),
+            )}
+            {field(
+              'takeProfit',
+              'Take profit (%)',
+              text('takeProfit', { inputMode: 'decimal', placeholder: 'none' }),
+            )}
+            {check('allowShort', 'Allow short positions')}
+            {check('enabled', 'Start trading now')}
+          </div>
+          <fieldset className="fieldset">
+            <legend>{mod ? `${mod.name} parameters` : 'Parameters'}</legend>
+            {mod?.description ? <p className="muted">{mod.description}</p> : null}
+            {Object.keys(schema.properties ?? {}).length === 0 ? (
+              <p className="muted">This module has no parameters.</p>
+            ) : (
+              <ParamFields
+                key={mod?.name}
+                schema={schema}
+                draft={draft}
+                errors={paramErrors}
+                idPrefix={`${id}-${mod?.name ?? ''}`}
+                onChange={(name, value) =>
+                  setDrafts((d) => ({ ...d, [mod?.name ?? '']: { ...draft, [name]: value } }))
+                }
+              />
+            )}
+          </fieldset>
+          {formError ? (
+            <p className="form-error" role="alert">
+              {formError}
+            </p>
+          ) : null}
+          <div className="form-actions">
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? 'Creating…' : 'Create strategy'}
+            </button>
+            <button type="button" className="btn" onClick={onCancel}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+    </Async>
+  );
+}
