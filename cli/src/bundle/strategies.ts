@@ -7,12 +7,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { STRATEGY_FILE_EXTENSIONS as EXTENSIONS, STRATEGY_NAME as NAME } from '@weaver/shared/strategies';
 import { build, type Message } from 'esbuild';
-
-/** The registry's extensions, in the order it prefers them when two files share a name. */
-const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
-/** The registry's strategy names. */
-const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** The strategy files the registry would load from `dir`, by name (the first extension wins, as there). */
 export function strategyFiles(dir: string): Map<string, string> {

@@ -53,8 +53,12 @@ export class StrategyParamsError extends Error {
   }
 }
 
-const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
-const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** A user strategy's file extensions, in the order preferred when two files share a name. */
+export const STRATEGY_FILE_EXTENSIONS: readonly string[] = ['.ts', '.mts', '.js', '.mjs'];
+/** A strategy's name (and a user strategy's file name). */
+export const STRATEGY_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const EXTENSIONS = STRATEGY_FILE_EXTENSIONS;
+const NAME = STRATEGY_NAME;
 
 let dirOverride: string | null | undefined;
 
