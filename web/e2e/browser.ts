@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /** Chromium (Debian's, driven by playwright-core) and the checks every page goes through. */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';

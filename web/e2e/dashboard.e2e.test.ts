@@ -4,7 +4,13 @@
  * axe-core and for keyboard reachability, and photographed at laptop and phone width into
  * test-results/screenshots/.
  */
-import type { BacktestSummary, HaltStatus, PositionView, StrategyList } from '@weaver/shared/schemas';
+import type {
+  BacktestSummary,
+  HaltStatus,
+  ParityReport,
+  PositionView,
+  StrategyList,
+} from '@weaver/shared/schemas';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -156,6 +162,71 @@ describe('the dashboard against npm start', () => {
       .toBe(true);
   }, 60_000);
 
+  it('creates a strategy from the form, compares live with a backtest, and deletes the new one', async () => {
+    const { page } = await open('laptop');
+    await go(page, 'strategies');
+    await page.getByRole('button', { name: 'New strategy' }).click();
+    const form = page.getByRole('form', { name: 'New strategy' });
+    await form.getByLabel('Name').fill('e2e-trend');
+    await form.getByLabel('Module').selectOption('sma-crossover');
+    await form.getByLabel('Symbols').fill('acme');
+    await form.getByLabel('Timeframe').selectOption('1Min');
+    await form.getByLabel('fast').fill('12');
+    await form.getByLabel('slow').fill('9');
+    await form.getByRole('button', { name: 'Create strategy' }).click();
+    // The module's own rule comes back from the gateway and lands next to its input.
+    await form.getByText('fast must be smaller than slow').waitFor();
+    await form.getByLabel('fast').fill('3');
+    await screenshot(page, 'laptop', 'strategy-new');
+    await form.getByRole('button', { name: 'Create strategy' }).click();
+    await page.getByText('Created e2e-trend (disabled).').waitFor();
+    const created = (await product.api<StrategyList>('/api/strategies')).items.find(
+      (s) => s.name === 'e2e-trend',
+    );
+    expect(created).toMatchObject({
+      module: 'sma-crossover',
+      params: { fast: 3, slow: 9 },
+      symbols: ['ACME'],
+      timeframe: '1Min',
+      enabled: false,
+    });
+
+    // Live versus backtest for the demo strategy over the period the form proposes.
+    const period = page.getByRole('form', { name: 'Parity period' });
+    await period.getByLabel('Strategy').selectOption('demo-sma');
+    await period.getByRole('button', { name: 'Compare' }).click();
+    const section = page.getByRole('region', { name: 'Parity of demo-sma' });
+    await section.waitFor({ timeout: 60_000 });
+    const from = await period.getByLabel('From').inputValue();
+    const to = await period.getByLabel('To').inputValue();
+    const report = await product.api<ParityReport>(`/api/parity?from=${from}&to=${to}&strategy=demo-sma`);
+    const s = report.strategies[0];
+    expect(s.error).toBeNull();
+    expect(s.signals.live).toBeGreaterThan(0);
+    await section
+      .getByText(
+        `Signals: ${s.signals.matched} of ${s.signals.live} live matched, ${s.signals.backtest} in the backtest.`,
+        { exact: false },
+      )
+      .waitFor();
+    if (s.differences.length > 0) {
+      const rows = section.getByRole('table').locator('tbody tr');
+      expect(await rows.count()).toBe(Math.min(200, s.differences.length));
+    }
+    await settled(page);
+    await screenshot(page, 'laptop', 'parity');
+
+    await page.getByRole('button', { name: 'Delete e2e-trend' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete e2e-trend?' })
+      .getByRole('button', { name: 'Delete strategy' })
+      .click();
+    await page.getByText('Deleted e2e-trend.').waitFor();
+    expect(
+      (await product.api<StrategyList>('/api/strategies')).items.some((x) => x.name === 'e2e-trend'),
+    ).toBe(false);
+  }, 120_000);
+
   it('runs a backtest from the form and opens its charts', async () => {
     const { page } = await open('laptop');
     await go(page, 'backtests');
@@ -280,6 +351,18 @@ describe('the dashboard against npm start', () => {
         await page.getByRole('heading', { level: 1, name: fill(p.heading) }).waitFor();
         if (p.name === 'market') await page.locator('.chart canvas').first().waitFor();
         await screenshot(page, viewport, p.name);
+        if (p.name === 'market' && viewport === 'laptop') {
+          // The newest candles carry the demo's trades: hover there for the tooltip.
+          const box = await page.locator('.chart').first().boundingBox();
+          if (box) {
+            for (let dx = 90; dx < 200; dx += 4) {
+              await page.mouse.move(box.x + box.width - dx, box.y + box.height / 2);
+              if (await page.locator('.chart-tip').count()) break;
+            }
+            await screenshot(page, viewport, 'market-hover');
+            await page.mouse.move(0, 0);
+          }
+        }
         for (const v of await axeViolations(page)) problems.push(`${p.name}: ${v}`);
         if (viewport === 'laptop') {
           for (const m of await unreachableByKeyboard(page))

@@ -35,9 +35,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Builds web/dist from the current sources, as `npm run build -w web` does. */
+/**
+ * Builds web/dist from the current sources, as `npm run build -w web` does. NODE_ENV is production:
+ * vitest sets it to `test`, and Vite would then ship React's development build.
+ */
 export function buildWeb(): void {
-  const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync('npm', ['run', 'build', '-w', 'web'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (r.status !== 0) throw new Error(`web build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -63,10 +70,20 @@ async function waitFor<T>(
   );
 }
 
-export async function startProduct(): Promise<Product> {
+export interface ProductOptions {
+  /**
+   * The database to run on (the runner migrates it and seeds the demo). Default: a private clone of the
+   * test suite's migrated template, which only exists inside vitest.
+   */
+  database?: { url: string; drop(): Promise<void> };
+  /** Run on a private NATS stream when NATS_URL is set (default), or on the runner's in-process bus. */
+  nats?: boolean;
+}
+
+export async function startProduct(opts: ProductOptions = {}): Promise<Product> {
   // A private, migrated database: the runner finds nothing to migrate and seeds the demo into it.
-  const db = await createTestDatabase();
-  const nats = natsUrl() ? await createTestNatsBus() : null;
+  const db = opts.database ?? (await createTestDatabase());
+  const nats = opts.nats !== false && natsUrl() ? await createTestNatsBus() : null;
   const stateDir = mkdtempSync(join(tmpdir(), 'weaver-e2e-'));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {

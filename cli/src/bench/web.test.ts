@@ -45,3 +45,13 @@ describe('web bench: first-load JS', () => {
     expect(gzipKb([a, b])).toBeCloseTo(expected, 6);
   });
 });
+
+describe('web bench: production build check', () => {
+  it("recognises React's development JSX runtime", async () => {
+    const { isDevelopmentBuild } = await import('./web.ts');
+    expect(
+      isDevelopmentBuild('return jsxDEV("div", { children: x }, void 0, false, {fileName: "a.tsx"})'),
+    ).toBe(true);
+    expect(isDevelopmentBuild('return jsx("div", { children: x })')).toBe(false);
+  });
+});

@@ -60,6 +60,8 @@ export class WebUi {
       const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
         cwd: this.webDir,
         stdio: ['ignore', 'ignore', 'pipe'],
+        // Whatever NODE_ENV the runner has (test, development), the UI it serves is React's production build.
+        env: { ...process.env, NODE_ENV: 'production' },
       });
       this.child = child;
       let err = '';
