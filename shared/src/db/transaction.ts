@@ -10,11 +10,11 @@ export interface TransactionControl {
    */
   commit(): Promise<void>;
   /**
-   * Sends COMMIT and BEGIN now: what was issued so far is committed (durable before anything that
-   * follows, e.g. a claim before the venue hears of it), and statements issued after this call run in
-   * a new transaction on the same connection, with no round trip of their own. Every statement issued
-   * before must already have been sent (awaited): a pending one would end up on the wrong side. Await
-   * the result before relying on the commit.
+   * Sends COMMIT and BEGIN now: what was issued so far is committed before anything that follows
+   * (e.g. a claim before the venue hears of it), and statements issued after this call run in a new
+   * transaction (`next`) on the same connection, with no round trip of their own. Every statement
+   * issued before must already have been sent (awaited, or `sent()`): a pending one would end up on
+   * the wrong side. Await the result before relying on the commit.
    */
   checkpoint(next?: TransactionOptions): Promise<void>;
   /**
