@@ -146,7 +146,8 @@ export function NewStrategyForm({
         }
         setParamErrors(params);
         setErrors(settingErrors);
-        setFormError(other.length ? other.join('; ') : err.message);
+        // Each placed error is shown at its input; only the rest are spelled out here.
+        setFormError(other.length ? other.join('; ') : 'Check the fields marked above.');
       } else setFormError(errorMessage(err));
     } finally {
       setBusy(false);

@@ -8,8 +8,12 @@ import { Badge, Panel } from './Panel.tsx';
 import { Async } from './states.tsx';
 import { type Column, Table } from './Table.tsx';
 
-/** Rows shown per strategy: a long period that went badly can differ thousands of times. */
-const MAX_ROWS = 200;
+/** Rows shown per strategy at first, and at most: a long period that went badly can differ thousands of times. */
+const FIRST_ROWS = 50;
+const MAX_ROWS = 1000;
+
+/** A cause without its figures ("slippage against the simulated price: 101.2 live vs…" → its head). */
+const causeKind = (cause: string | null): string => (cause ? cause.split(':')[0] : 'unknown');
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -38,7 +42,10 @@ const columns: Column<ParityDifference>[] = [
 ];
 
 function StrategyResult({ s }: { s: StrategyParity }) {
-  const shown = s.differences.slice(0, MAX_ROWS);
+  const [all, setAll] = useState(false);
+  const shown = s.differences.slice(0, all ? MAX_ROWS : FIRST_ROWS);
+  const kinds = new Map<string, number>();
+  for (const d of s.differences) kinds.set(causeKind(d.cause), (kinds.get(causeKind(d.cause)) ?? 0) + 1);
   return (
     <section className="parity-strategy" aria-label={`Parity of ${s.strategy}`}>
       <h3>
@@ -62,6 +69,17 @@ function StrategyResult({ s }: { s: StrategyParity }) {
           )}
         </p>
       )}
+      {kinds.size > 0 ? (
+        <ul className="parity-causes" aria-label={`Causes of the differences of ${s.strategy}`}>
+          {[...kinds]
+            .sort((a, b) => b[1] - a[1])
+            .map(([kind, n]) => (
+              <li key={kind}>
+                <strong>{n}</strong> × {kind}
+              </li>
+            ))}
+        </ul>
+      ) : null}
       {shown.length > 0 ? (
         <Table
           caption={`Differences of ${s.strategy}`}
@@ -70,9 +88,16 @@ function StrategyResult({ s }: { s: StrategyParity }) {
           rowKey={(d) => `${d.kind}:${d.symbol}:${d.barTime}`}
         />
       ) : null}
-      {s.differences.length > MAX_ROWS ? (
+      {s.differences.length > shown.length ? (
         <p className="muted">
-          The first {MAX_ROWS} of {s.differences.length}; `weaver parity --json` lists them all.
+          The first {shown.length} of {s.differences.length}.{' '}
+          {!all ? (
+            <button type="button" className="btn btn-small" onClick={() => setAll(true)}>
+              Show {Math.min(MAX_ROWS, s.differences.length)}
+            </button>
+          ) : (
+            '`weaver parity --json` lists them all.'
+          )}
         </p>
       ) : null}
     </section>
@@ -83,13 +108,21 @@ function StrategyResult({ s }: { s: StrategyParity }) {
  * Live versus backtest for a period the bot traded: the gateway replays the stored bars with each
  * strategy's live configuration and lists every signal and fill that differs, with its cause.
  */
-export function ParityPanel({ strategies }: { strategies: string[] }) {
+export function ParityPanel({ strategies }: { strategies: { name: string; createdAt: string }[] }) {
   const id = useId();
   // "Today" is the venue's (the demo runs on an accelerated clock), else the browser's.
   const { data: account } = useSWR<AccountSummary>(routes.account);
   const today = account ? Date.parse(account.at) : Date.now();
   const [form, setForm] = useState<{ from: string; to: string; strategy: string } | null>(null);
-  const f = form ?? { from: day(today - 7 * 86_400_000), to: day(today), strategy: '' };
+  // The last week, or less when every strategy is younger: a period the bot traded.
+  // (A creation time after the venue's "now" — the demo's clock runs behind the database's — is ignored.)
+  const born = strategies.length ? Math.min(...strategies.map((x) => Date.parse(x.createdAt))) : 0;
+  const weekAgo = today - 7 * 86_400_000;
+  const f = form ?? {
+    from: day(born <= today ? Math.max(weekAgo, born) : weekAgo),
+    to: day(today),
+    strategy: '',
+  };
   const [asked, setAsked] = useState<string | null>(null);
   const report = useSWR<ParityReport>(asked, { revalidateOnFocus: false });
 
@@ -127,8 +160,8 @@ export function ParityPanel({ strategies }: { strategies: string[] }) {
             onChange={(e) => setForm({ ...f, strategy: e.target.value })}
           >
             <option value="">all</option>
-            {strategies.map((n) => (
-              <option key={n}>{n}</option>
+            {strategies.map((x) => (
+              <option key={x.name}>{x.name}</option>
             ))}
           </select>
         </div>

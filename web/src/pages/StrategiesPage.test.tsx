@@ -30,6 +30,7 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
       status: 'disabled',
       realizedPnl: '-40',
       openPositions: 0,
+      createdAt: '2025-01-02T09:00:00.000Z',
     }),
   ];
   let detail = strategyDetail({ params: { fast: 5, slow: 20 } });
@@ -287,7 +288,7 @@ describe('Live vs backtest', () => {
     const api = gateway();
     const { container } = renderWithSwr(<StrategiesPage />);
     const period = await screen.findByRole('form', { name: 'Parity period' });
-    // The period ends on the venue's day (the account's time).
+    // The last week up to the venue's day (the account's time): both strategies are older.
     await waitFor(() =>
       expect((within(period).getByLabelText('To') as HTMLInputElement).value).toBe('2025-03-03'),
     );
@@ -298,6 +299,9 @@ describe('Live vs backtest', () => {
     expect(within(table).getByText(/^slippage against the simulated price: 101.2 live vs 101/)).toBeTruthy();
     expect(within(table).getByText('buy 5 @ 101.2')).toBeTruthy();
     expect(screen.getByText(/Signals: 2 of 3 live matched, 3 in the backtest/)).toBeTruthy();
+    expect(screen.getByRole('list', { name: 'Causes of the differences of sma-fast' }).textContent).toBe(
+      '1 × slippage against the simulated price',
+    );
     const [call] = api.callsTo('GET', '/api/parity');
     expect(Object.fromEntries(call.query)).toEqual({
       from: '2025-02-24',

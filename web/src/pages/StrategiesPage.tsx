@@ -348,7 +348,7 @@ export default function StrategiesPage() {
           )}
         </Async>
       </Panel>
-      <ParityPanel strategies={(data?.items ?? []).map((s) => s.name)} />
+      <ParityPanel strategies={data?.items ?? []} />
     </div>
   );
 }
