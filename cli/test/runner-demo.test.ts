@@ -83,7 +83,7 @@ describe('npm start: the demo trades within a minute', () => {
     });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/event-stream');
-    const reader = (r.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const reader = (r.body as ReadableStream<BufferSource>).pipeThrough(new TextDecoderStream()).getReader();
     const ids: number[] = [];
     let buffer = '';
     const until = Date.now() + 6_000;

@@ -32,7 +32,7 @@ afterAll(async () => {
   state?.remove();
 });
 
-const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+const post = (path: string, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: 'POST', body, headers });
 
 describe('functions at /function/<name>', () => {

@@ -14,7 +14,7 @@ import { TRANSPORT_HEADER } from './transport.ts';
 // Re-serialised below, or meaningless once the template has read the body.
 const DROP = new Set(['content-length', 'transfer-encoding', 'connection', TRANSPORT_HEADER]);
 
-function bodyOf(event: FaasEvent): string | Uint8Array | null {
+function bodyOf(event: FaasEvent): string | Uint8Array<ArrayBuffer> | null {
   const m = event.method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') return null;
   const b = event.body;

@@ -239,7 +239,9 @@ describe('stream upkeep', () => {
   it('sends heartbeats on an idle stream and ends every open stream on shutdown', async () => {
     const res = await fetch(`${h.url}/api/events`, { headers: auth(h) });
     expect(res.headers.get('cache-control')).toMatch(/no-cache/);
-    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const reader = (res.body as ReadableStream<BufferSource>)
+      .pipeThrough(new TextDecoderStream())
+      .getReader();
     let text = '';
     const deadline = Date.now() + 3000;
     while (!text.includes(': ping') && Date.now() < deadline) text += (await reader.read()).value ?? '';

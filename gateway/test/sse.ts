@@ -45,7 +45,7 @@ export async function openStream(url: string, headers: Record<string, string>): 
   let wake = null as (() => void) | null;
   if (res.body) {
     void (async () => {
-      const reader = (res.body as ReadableStream<Uint8Array>)
+      const reader = (res.body as ReadableStream<BufferSource>)
         .pipeThrough(new TextDecoderStream())
         .getReader();
       try {

@@ -132,7 +132,7 @@ export function createRunnerServer(host: FunctionHost, web: WebUi, log: Logger):
         try {
           await fetch(callback, {
             method: 'POST',
-            body: out.body,
+            body: Uint8Array.from(out.body),
             headers: {
               'content-type': String(out.headers['content-type'] ?? 'application/octet-stream'),
               'x-call-id': callId,

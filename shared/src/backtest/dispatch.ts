@@ -223,7 +223,9 @@ export const BacktestDispatchEnv = z.object({
  * naming the variable.
  */
 export function dispatcherFromEnv(env: NodeJS.ProcessEnv = process.env): Dispatcher {
-  const e = BacktestDispatchEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const e = BacktestDispatchEnv.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
   if (!e.success) {
     const i = e.error.issues[0];
     throw new Error(`invalid configuration: ${i.path.join('.')} ${i.message}`);

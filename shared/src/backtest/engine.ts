@@ -463,8 +463,11 @@ class Simulation {
   }
 
   /**
-   * Traded bars of one symbol (its bars are the timeline), the hot path of a backtest: a bar without a
-   * working order or an open position costs the strategy's call and three stores of the curve.
+   * Traded bars of one symbol (its bars are the timeline), the hot path of a backtest. Most bars have
+   * no working order and no exit to watch: until the strategy decides something, cash and position
+   * cannot change, so an inner loop keeps them in registers and makes no call but the strategy's; a
+   * call in the loop would make the compiler check every array and object again on every bar. A bar
+   * with work to do (an order, a watched position, a decision) takes the full path, one bar at a time.
    */
   private tradeSingle(from: number, to: number): void {
     const C = this.C[0];
@@ -473,6 +476,7 @@ class Simulation {
     const lastClose = this.lastClose;
     const first = this.start;
     const invFirst = this.invFirst[0];
+    const hasExits = this.hasExits;
     const eq = this.eqBuf;
     const bn = this.bnBuf;
     const ex = this.exBuf;
@@ -480,32 +484,62 @@ class Simulation {
     let bench = this.benchSum;
     let prev = lastClose[0];
     let w = this.w;
-    for (let i = from; i < to; i++, w++) {
-      const c = C[i];
-      if (this.openCount !== 0 || this.workingOrders !== 0) this.manage(0, i, i);
-      if (i !== first) bench += (c - prev) * invFirst;
-      lastClose[0] = c;
-      prev = c;
-      view.moveTo(i);
-      let d: Decision;
-      try {
-        d = inst.next(view);
-      } catch (err) {
-        this.threw(0, err, i);
-        inst = this.instances[0];
-        d = 0;
+    let i = from;
+    while (i < to) {
+      let d: Decision = 0;
+      let c = C[i];
+      if (this.workingOrders === 0 && (this.openCount === 0 || !hasExits)) {
+        const cash = this.cash;
+        const p = this.openCount !== 0 ? pos[0] : 0;
+        const exposed = p !== 0 ? 1 : 0;
+        for (;;) {
+          if (i !== first) bench += (c - prev) * invFirst;
+          prev = c;
+          view.moveTo(i);
+          try {
+            d = inst.next(view);
+          } catch (err) {
+            this.threw(0, err, i);
+            inst = this.instances[0];
+            d = 0;
+          }
+          if (d !== 0) break;
+          // Equity: cash plus the position at this close (the choice between numbers, not between a
+          // number and the cash field: a mix of the two is boxed on every exposed bar); the benchmark
+          // is Σ close / first close over one symbol (benchSum / n with n = 1).
+          eq[w] = cash + (p !== 0 ? p * c : 0);
+          bn[w] = bench;
+          ex[w] = exposed;
+          w++;
+          if (++i === to) break;
+          c = C[i];
+        }
+        lastClose[0] = prev;
+        if (d === 0) continue;
+      } else {
+        this.manage(0, i, i);
+        if (i !== first) bench += (c - prev) * invFirst;
+        prev = c;
+        lastClose[0] = c;
+        view.moveTo(i);
+        try {
+          d = inst.next(view);
+        } catch (err) {
+          this.threw(0, err, i);
+          inst = this.instances[0];
+          d = 0;
+        }
       }
       if (d !== 0) {
         this.decided(0, d, i, i, true);
         inst = this.instances[0];
       }
-      // Equity: cash plus the position at this close; the benchmark is Σ close / first close over one
-      // symbol (benchSum / n with n = 1). The choice is made between numbers, not between a number and
-      // the cash field: a mix of the two is boxed on every exposed bar.
       const open = this.openCount !== 0;
       eq[w] = this.cash + (open ? pos[0] * c : 0);
       bn[w] = bench;
       ex[w] = open ? 1 : 0;
+      w++;
+      i++;
     }
     this.w = w;
     this.benchSum = bench;

@@ -2,7 +2,11 @@
  * Planning a sweep, pure: parameter combinations (grid or seeded random search), symbol groups, time
  * windows (none, a hold-out, or walk-forward folds), and ranking results by the objective.
  */
+import type { z } from 'zod';
 import type { BacktestMetrics, ParamValues, SweepObjective, SweepRequest } from '../schemas/backtest.ts';
+
+/** A grid as written (the range's `integer` may be left out): planning accepts it before or after parsing. */
+type GridInput = Record<string, z.input<typeof ParamValues>>;
 
 type Combo = Record<string, unknown>;
 
@@ -14,10 +18,10 @@ function rangeValues(r: { min: number; max: number; step?: number }): number[] {
   return Array.from({ length: n }, (_, i) => Number((r.min + i * step).toPrecision(12)));
 }
 
-const valuesOf = (v: ParamValues): unknown[] => (Array.isArray(v) ? v : rangeValues(v));
+const valuesOf = (v: z.input<typeof ParamValues>): unknown[] => (Array.isArray(v) ? v : rangeValues(v));
 
 /** Every combination of the grid's values (the cartesian product), in a stable order. */
-export function expandGrid(grid: Record<string, ParamValues>): Combo[] {
+export function expandGrid(grid: GridInput): Combo[] {
   let combos: Combo[] = [{}];
   for (const [key, spec] of Object.entries(grid)) {
     const values = valuesOf(spec);
@@ -42,7 +46,7 @@ export function rng(seed: number): () => number {
 }
 
 /** `samples` random combinations: lists are drawn from, ranges sampled uniformly (on the step grid if any). */
-export function randomCombos(grid: Record<string, ParamValues>, samples: number, seed: number): Combo[] {
+export function randomCombos(grid: GridInput, samples: number, seed: number): Combo[] {
   const next = rng(seed);
   const out: Combo[] = [];
   const seen = new Set<string>();

@@ -1,7 +1,9 @@
 import type { ExchangeAdapter } from './types.ts';
 
 /** Builds an adapter; `options` are adapter-specific and validated by the adapter itself. */
-export type ExchangeFactory = (options: Record<string, unknown>) => Promise<ExchangeAdapter> | ExchangeAdapter;
+export type ExchangeFactory = (
+  options: Record<string, unknown>,
+) => Promise<ExchangeAdapter> | ExchangeAdapter;
 
 const factories = new Map<string, () => Promise<ExchangeFactory>>();
 

@@ -58,7 +58,9 @@ describe('repositories', () => {
     const expected = await t.sql<{ id: number }[]>`
       SELECT id FROM orders WHERE symbol = 'KEYS' ORDER BY created_at DESC, id DESC`;
     expect(seen).toEqual(expected.map((r) => r.id));
-    expect((await listOrders(t.sql, { symbol: 'KEYS', status: ['open'], limit: 500 })).items).toHaveLength(57);
+    expect((await listOrders(t.sql, { symbol: 'KEYS', status: ['open'], limit: 500 })).items).toHaveLength(
+      57,
+    );
   });
 
   it('rejects a cursor it did not issue', async () => {

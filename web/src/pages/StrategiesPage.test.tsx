@@ -69,7 +69,7 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
         {
           name: 'sma-crossover',
           description: 'Buy when the fast SMA crosses above the slow one.',
-          source: 'builtin',
+          source: 'builtin' as const,
           paramsSchema,
           defaults: { fast: 10, slow: 30 },
           error: null,
@@ -77,7 +77,7 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
         {
           name: 'broken-user',
           description: '',
-          source: 'user',
+          source: 'user' as const,
           paramsSchema: null,
           defaults: null,
           error: 'SyntaxError',
@@ -86,7 +86,12 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
     }))
     .on('GET', '/api/bars/series', BarSeriesList, () => ({
       items: [
-        { symbol: 'NVDA', timeframe: '1Day', first: '2024-01-02T00:00:00Z', last: '2025-03-03T00:00:00Z' },
+        {
+          symbol: 'NVDA',
+          timeframe: '1Day' as const,
+          first: '2024-01-02T00:00:00Z',
+          last: '2025-03-03T00:00:00Z',
+        },
       ],
     }))
     .on('POST', '/api/strategies', StrategySummary, (req) => {
@@ -119,7 +124,7 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
       if (list[i].enabled)
         return apiError(409, 'conflict', 'is enabled; disable it first', { name: 'is enabled' });
       list.splice(i, 1);
-      return { ok: true };
+      return { ok: true as const };
     })
     .on('GET', '/api/account', AccountSummary, () => account)
     .on('GET', '/api/parity', ParityReport, (req) => ({
@@ -130,16 +135,16 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
           strategy: 'sma-fast',
           module: 'sma-crossover',
           symbols: ['AAPL'],
-          timeframe: '1Min',
+          timeframe: '1Min' as const,
           signals: { live: 3, backtest: 3, matched: 2 },
           fills: { live: 2, backtest: 2, matched: 1 },
           differences: [
             {
-              kind: 'fill',
+              kind: 'fill' as const,
               symbol: 'AAPL',
               barTime: '2025-03-03T14:31:00.000Z',
-              live: { side: 'buy', qty: 5, price: 101.2, time: '2025-03-03T14:32:00.000Z' },
-              backtest: { side: 'buy', qty: 5, price: 101, time: '2025-03-03T14:32:00.000Z' },
+              live: { side: 'buy' as const, qty: 5, price: 101.2, time: '2025-03-03T14:32:00.000Z' },
+              backtest: { side: 'buy' as const, qty: 5, price: 101, time: '2025-03-03T14:32:00.000Z' },
               cause: 'slippage against the simulated price: 101.2 live vs 101 simulated (19.8 bps)',
             },
           ],
