@@ -1,4 +1,12 @@
-import { and, type Fields, type JsonPage, jsonPage, timeCursor, timeKeyed } from '@weaver/shared/db';
+import {
+  and,
+  type Fields,
+  type JsonPage,
+  jsonObjectSql,
+  jsonPage,
+  timeCursor,
+  timeKeyed,
+} from '@weaver/shared/db';
 import type { AuditQuery, FunctionRun, RunsQuery } from '@weaver/shared/schemas';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
@@ -35,7 +43,7 @@ export function listRuns(sql: Sql, q: z.output<typeof RunsQuery>): Promise<JsonP
     limit: q.limit,
     cursor: timeCursor,
     rows: sql`SELECT *, ${k.columns} FROM function_runs WHERE ${and(sql, conds)} ORDER BY ${k.order} LIMIT ${q.limit + 1}`,
-    fields: RUN,
+    item: jsonObjectSql(RUN),
   });
 }
 
@@ -52,7 +60,7 @@ export function listAudit(sql: Sql, q: z.output<typeof AuditQuery>): Promise<Jso
       SELECT id, event_id, type, correlation_id, occurred_at, payload, NULL::int8 AS keyset_us,
              row_number() OVER (ORDER BY id DESC) AS rn
       FROM events WHERE ${and(sql, conds)} ORDER BY id DESC LIMIT ${q.limit + 1}`,
-    fields: AUDIT,
+    item: jsonObjectSql(AUDIT),
   });
 }
 

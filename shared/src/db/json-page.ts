@@ -60,26 +60,33 @@ export interface PageSpec {
    * (time, id) lists `keyset_us` (the shared keyset's select). The extra row tells whether a next page exists.
    */
   rows: Fragment;
-  /** The columns of one item, as the API schema names and types them. */
-  fields: Fields;
+  /**
+   * The SQL of one item's JSON object text: `jsonObjectSql(fields)` of the columns as the API schema
+   * names and types them, or a column that stores that text.
+   */
+  item: string;
   limit: number;
   /** How the cursor of the page after is made from the last row's key. */
   cursor(last: { keyset_us: number | null; id: number }): string;
 }
 
-/** Runs a keyset page and lets Postgres build the JSON of its items. */
+/**
+ * Runs a keyset page: Postgres builds each item's JSON text (or reads it stored), this process joins
+ * them. Joining here rather than with string_agg halves the database's work per page, and the database
+ * is what a busy list is bound by.
+ */
 export async function jsonPage(sql: Sql, spec: PageSpec): Promise<JsonPage> {
-  const [row] = await sql<{ items: string; n: number; keyset_us: number | null; id: number | null }[]>`
-    WITH page AS (${spec.rows})
-    SELECT '[' || coalesce(string_agg(${sql.unsafe(jsonObjectSql(spec.fields))}, ',' ORDER BY rn) FILTER (WHERE rn <= ${spec.limit}), '') || ']' AS items,
-           count(*)::int4 AS n,
-           max(keyset_us) FILTER (WHERE rn = ${spec.limit}) AS keyset_us,
-           max(id) FILTER (WHERE rn = ${spec.limit}) AS id
-    FROM page`;
-  const more = row.n > spec.limit && row.id !== null;
+  const rows = await sql<{ j: string; keyset_us: number | null; id: number }[]>`
+    SELECT ${sql.unsafe(spec.item)} AS j, keyset_us, id FROM (${spec.rows}) AS page ORDER BY rn`;
+  const more = rows.length > spec.limit;
+  const n = more ? spec.limit : rows.length;
+  let items = '[';
+  for (let i = 0; i < n; i++) items += i === 0 ? rows[i].j : `,${rows[i].j}`;
+  items += ']';
+  const last = rows[n - 1];
   return {
-    items: row.items,
-    nextCursor: more ? spec.cursor({ keyset_us: row.keyset_us, id: row.id as number }) : null,
+    items,
+    nextCursor: more ? spec.cursor({ keyset_us: last.keyset_us, id: last.id }) : null,
   };
 }
 

@@ -13,7 +13,16 @@ import {
   type SignalStatus,
   type Trade,
 } from '../schemas/index.ts';
-import { and, type Fields, type JsonPage, jsonPage, parsePage, timeCursor, timeKeyed } from './json-page.ts';
+import {
+  and,
+  type Fields,
+  type JsonPage,
+  jsonObjectSql,
+  jsonPage,
+  parsePage,
+  timeCursor,
+  timeKeyed,
+} from './json-page.ts';
 import { type Page, pageSize } from './keyset.ts';
 import { pgArray } from './rows.ts';
 
@@ -65,7 +74,11 @@ const ORDER: Fields = [
   ['updatedAt', 'updated_at', 'time'],
 ];
 
-const TRADE: Fields = [
+/**
+ * A trade's JSON as the API sends it. Trades store it (migration 0600's generated `api_json` column,
+ * whose expression must build what `jsonObjectSql(TRADE_FIELDS)` builds; a test compares the two).
+ */
+export const TRADE_FIELDS: Fields = [
   ['id', 'id', 'int'],
   ['fillId', 'fill_id', 'int'],
   ['orderId', 'order_id', 'int'],
@@ -93,6 +106,9 @@ const SIGNAL: Fields = [
   ['statusReason', 'status_reason', 'text'],
   ['createdAt', 'created_at', 'time'],
 ];
+
+const ORDER_JSON = jsonObjectSql(ORDER);
+const SIGNAL_JSON = jsonObjectSql(SIGNAL);
 
 const FINAL = pgArray([...FINAL_ORDER_STATUSES]);
 
@@ -128,11 +144,14 @@ export function listOrdersJson(sql: Sql, f: OrderListFilter = {}): Promise<JsonP
       FROM orders WHERE ${and(sql, conds)}
       ORDER BY ${k.order}
       LIMIT ${limit + 1}`,
-    fields: ORDER,
+    item: ORDER_JSON,
   });
 }
 
-/** Trades newest first, keyed by (executed_at, id), as JSON text: the trades_*_idx indexes serve every filter. */
+/**
+ * Trades newest first, keyed by (executed_at, id), as JSON text: the trades_*_idx indexes serve every
+ * filter, and each row's JSON is stored with it (the API's hottest read).
+ */
 export function listTradesJson(sql: Sql, f: TradingListFilter = {}): Promise<JsonPage> {
   const limit = pageSize(f.limit);
   const k = timeKeyed(sql, 'executed_at', f.cursor);
@@ -141,12 +160,11 @@ export function listTradesJson(sql: Sql, f: TradingListFilter = {}): Promise<Jso
     limit,
     cursor: timeCursor,
     rows: sql`
-      SELECT id, fill_id, order_id, strategy, symbol, side, qty, price, fee, realized_pnl, position_after, executed_at,
-             ${k.columns}
+      SELECT id, api_json, ${k.columns}
       FROM trades WHERE ${and(sql, conds)}
       ORDER BY ${k.order}
       LIMIT ${limit + 1}`,
-    fields: TRADE,
+    item: 'api_json',
   });
 }
 
@@ -164,7 +182,7 @@ export function listSignalsJson(sql: Sql, f: SignalListFilter = {}): Promise<Jso
       FROM signals WHERE ${and(sql, conds)}
       ORDER BY ${k.order}
       LIMIT ${limit + 1}`,
-    fields: SIGNAL,
+    item: SIGNAL_JSON,
   });
 }
 
