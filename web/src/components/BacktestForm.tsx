@@ -6,9 +6,8 @@ import {
   SweepObjective,
   type SweepRequestInput,
   type SweepSummary,
-  TIMEFRAMES,
 } from '@weaver/shared/schemas';
-import { type FormEvent, type ReactNode, useId, useMemo, useState } from 'react';
+import { type FormEvent, useId, useMemo, useState } from 'react';
 import useSWR, { useSWRConfig } from 'swr';
 import { ApiError, api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
@@ -16,6 +15,17 @@ import type { StrategyModuleList } from '../api/types.ts';
 import { navigate } from '../app/router.ts';
 import { draftFrom, type ParamDraft, type ParamSchema, readDraft } from '../lib/paramSchema.ts';
 import { parseSweepValues, SWEEP_VALUES_HINT } from '../lib/sweepValues.ts';
+import {
+  fieldKit,
+  ModuleSelect,
+  parseSymbols,
+  SIZING_LABEL,
+  SizingSelect,
+  type SizingType,
+  sizingOf,
+  storedSymbols,
+  TimeframeSelect,
+} from './formFields.tsx';
 import { ParamFields } from './ParamForm.tsx';
 import { Async, errorMessage } from './states.tsx';
 
@@ -28,7 +38,7 @@ interface Settings {
   from: string;
   to: string;
   cash: string;
-  sizing: 'fixed_qty' | 'fixed_notional' | 'percent_equity';
+  sizing: SizingType;
   sizingValue: string;
   commissionPercent: string;
   slippageBps: string;
@@ -37,33 +47,17 @@ interface Settings {
   symbolMode: 'each' | 'together';
 }
 
-const SIZING_LABEL: Record<Settings['sizing'], string> = {
-  fixed_qty: 'Units per trade',
-  fixed_notional: 'Dollars per trade',
-  percent_equity: '% of equity per trade',
-};
-
-function sizingOf(s: Settings): BacktestConfigInput['sizing'] {
-  const v = s.sizingValue.trim();
-  if (s.sizing === 'fixed_qty') return { type: 'fixed_qty', qty: v };
-  if (s.sizing === 'fixed_notional') return { type: 'fixed_notional', notional: v };
-  return { type: 'percent_equity', percent: Number(v) };
-}
-
 /** Settings both kinds of run share; blank optional fields are left to the server's defaults. */
 function common(s: Settings) {
   const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
   return {
     name: s.name.trim() || undefined,
-    symbols: s.symbols
-      .split(/[\s,]+/)
-      .map((x) => x.trim().toUpperCase())
-      .filter(Boolean),
+    symbols: parseSymbols(s.symbols),
     timeframe: s.timeframe as BacktestConfigInput['timeframe'],
     from: s.from || undefined,
     to: s.to || undefined,
     cash: num(s.cash),
-    sizing: sizingOf(s),
+    sizing: sizingOf(s.sizing, s.sizingValue),
     commission:
       s.commissionPercent.trim() === ''
         ? undefined
@@ -110,9 +104,7 @@ export function BacktestForm() {
   // Defaults come from what is stored: the timeframe and symbols that have bars.
   const s: Settings = settings ?? {
     name: '',
-    symbols: [...new Set(stored.filter((x) => x.timeframe === stored[0]?.timeframe).map((x) => x.symbol))]
-      .slice(0, 3)
-      .join(', '),
+    symbols: storedSymbols(stored, 3),
     timeframe: stored[0]?.timeframe ?? '1Day',
     from: '',
     to: '',
@@ -193,30 +185,7 @@ export function BacktestForm() {
     }
   };
 
-  const field = (key: keyof Settings, label: string, input: ReactNode, hint?: string) => (
-    <div className={`field ${settingErrors[key] ? 'field-invalid' : ''}`}>
-      <label htmlFor={`${id}-${key}`}>{label}</label>
-      {input}
-      {hint ? (
-        <div className="field-hint" id={`${id}-${key}-hint`}>
-          {hint}
-        </div>
-      ) : null}
-      {settingErrors[key] ? (
-        <div className="field-error" id={`${id}-${key}-err`}>
-          {label} {settingErrors[key]}
-        </div>
-      ) : null}
-    </div>
-  );
-  const aria = (key: keyof Settings, hint?: boolean) => ({
-    id: `${id}-${key}`,
-    'aria-invalid': settingErrors[key] ? true : undefined,
-    'aria-describedby':
-      [hint ? `${id}-${key}-hint` : '', settingErrors[key] ? `${id}-${key}-err` : '']
-        .filter(Boolean)
-        .join(' ') || undefined,
-  });
+  const { field, aria } = fieldKit(id, settingErrors);
   const text = (key: keyof Settings, props: Record<string, unknown> = {}) => (
     <input
       {...aria(key, Boolean(props.hint))}
@@ -253,20 +222,13 @@ export function BacktestForm() {
             </span>
           </div>
           <div className="form-grid">
-            <div className="field">
-              <label htmlFor={`${id}-module`}>Strategy</label>
-              <select
-                id={`${id}-module`}
-                value={mod?.name ?? ''}
-                onChange={(e) => setModuleName(e.target.value)}
-              >
-                {usable.map((m) => (
-                  <option key={m.name} value={m.name}>
-                    {m.name}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <ModuleSelect
+              id={`${id}-module`}
+              label="Strategy"
+              modules={usable}
+              value={mod?.name ?? ''}
+              onChange={setModuleName}
+            />
             {field(
               'symbols',
               'Symbols',
@@ -275,15 +237,11 @@ export function BacktestForm() {
             {field(
               'timeframe',
               'Timeframe',
-              <select
-                {...aria('timeframe')}
+              <TimeframeSelect
+                aria={aria('timeframe')}
                 value={s.timeframe}
-                onChange={(e) => set({ timeframe: e.target.value })}
-              >
-                {TIMEFRAMES.map((t) => (
-                  <option key={t}>{t}</option>
-                ))}
-              </select>,
+                onChange={(timeframe) => set({ timeframe })}
+              />,
             )}
             {field('from', 'From', text('from', { type: 'date' }))}
             {field('to', 'To', text('to', { type: 'date' }))}
@@ -291,15 +249,7 @@ export function BacktestForm() {
             {field(
               'sizing',
               'Sizing',
-              <select
-                {...aria('sizing')}
-                value={s.sizing}
-                onChange={(e) => set({ sizing: e.target.value as Settings['sizing'] })}
-              >
-                <option value="percent_equity">% of equity</option>
-                <option value="fixed_qty">fixed units</option>
-                <option value="fixed_notional">fixed dollars</option>
-              </select>,
+              <SizingSelect aria={aria('sizing')} value={s.sizing} onChange={(sizing) => set({ sizing })} />,
             )}
             {field('sizingValue', SIZING_LABEL[s.sizing], text('sizingValue', { inputMode: 'decimal' }))}
             {field(

@@ -1,19 +1,23 @@
-import {
-  type BarSeriesList,
-  type StrategyCreate,
-  type StrategySummary,
-  TIMEFRAMES,
-} from '@weaver/shared/schemas';
-import { type FormEvent, type ReactNode, useId, useMemo, useState } from 'react';
+import type { BarSeriesList, StrategyCreate, StrategySummary } from '@weaver/shared/schemas';
+import { type FormEvent, useId, useMemo, useState } from 'react';
 import useSWR from 'swr';
 import { ApiError, api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
 import type { StrategyModuleList } from '../api/types.ts';
 import { draftFrom, type ParamDraft, type ParamSchema, readDraft } from '../lib/paramSchema.ts';
+import {
+  fieldKit,
+  ModuleSelect,
+  parseSymbols,
+  SIZING_LABEL,
+  SizingSelect,
+  type SizingType,
+  sizingOf,
+  storedSymbols,
+  TimeframeSelect,
+} from './formFields.tsx';
 import { ParamFields } from './ParamForm.tsx';
 import { Async, errorMessage } from './states.tsx';
-
-type SizingType = 'fixed_qty' | 'fixed_notional' | 'percent_equity';
 
 interface Settings {
   name: string;
@@ -27,12 +31,6 @@ interface Settings {
   enabled: boolean;
 }
 
-const SIZING_LABEL: Record<SizingType, string> = {
-  fixed_qty: 'Units per trade',
-  fixed_notional: 'Dollars per trade',
-  percent_equity: '% of equity per trade',
-};
-
 /** Where a server error about a field of the body is shown (sizing.qty → the sizing value input…). */
 function settingOf(path: string): keyof Settings | null {
   const head = path.split('.')[0];
@@ -45,23 +43,14 @@ function settingOf(path: string): keyof Settings | null {
 }
 
 function bodyOf(s: Settings, module: string, params: Record<string, unknown>): StrategyCreate {
-  const v = s.sizingValue.trim();
   const fraction = (pct: string) => (pct.trim() === '' ? undefined : Number(pct) / 100);
   return {
     name: s.name.trim(),
     module,
     params,
-    symbols: s.symbols
-      .split(/[\s,]+/)
-      .map((x) => x.trim().toUpperCase())
-      .filter(Boolean),
+    symbols: parseSymbols(s.symbols),
     timeframe: s.timeframe as StrategyCreate['timeframe'],
-    sizing:
-      s.sizing === 'fixed_qty'
-        ? { type: 'fixed_qty', qty: v }
-        : s.sizing === 'fixed_notional'
-          ? { type: 'fixed_notional', notional: v }
-          : { type: 'percent_equity', percent: Number(v) },
+    sizing: sizingOf(s.sizing, s.sizingValue),
     exits: { stopLoss: fraction(s.stopLoss), takeProfit: fraction(s.takeProfit) },
     allowShort: s.allowShort,
     enabled: s.enabled,
@@ -95,9 +84,7 @@ export function NewStrategyForm({
   // Until edited, the symbols and timeframe that have stored bars.
   const s: Settings = settings ?? {
     name: '',
-    symbols: [...new Set(stored.filter((x) => x.timeframe === stored[0]?.timeframe).map((x) => x.symbol))]
-      .slice(0, 1)
-      .join(', '),
+    symbols: storedSymbols(stored, 1),
     timeframe: stored[0]?.timeframe ?? '1Day',
     sizing: 'fixed_qty',
     sizingValue: '1',
@@ -154,29 +141,7 @@ export function NewStrategyForm({
     }
   };
 
-  const field = (key: keyof Settings, label: string, input: ReactNode, hint?: string) => (
-    <div className={`field ${errors[key] ? 'field-invalid' : ''}`}>
-      <label htmlFor={`${id}-${key}`}>{label}</label>
-      {input}
-      {hint ? (
-        <div className="field-hint" id={`${id}-${key}-hint`}>
-          {hint}
-        </div>
-      ) : null}
-      {errors[key] ? (
-        <div className="field-error" id={`${id}-${key}-err`}>
-          {label} {errors[key]}
-        </div>
-      ) : null}
-    </div>
-  );
-  const aria = (key: keyof Settings, hint = false) => ({
-    id: `${id}-${key}`,
-    'aria-invalid': errors[key] ? true : undefined,
-    'aria-describedby':
-      [hint ? `${id}-${key}-hint` : '', errors[key] ? `${id}-${key}-err` : ''].filter(Boolean).join(' ') ||
-      undefined,
-  });
+  const { field, aria } = fieldKit(id, errors);
   const text = (
     key: 'name' | 'symbols' | 'sizingValue' | 'stopLoss' | 'takeProfit',
     props: Record<string, unknown> = {},
@@ -225,23 +190,16 @@ export function NewStrategyForm({
               text('name', { placeholder: 'nvda-trend', autoCapitalize: 'none' }, true),
               'lower-case letters, digits and dashes; the book of its orders and positions',
             )}
-            <div className="field">
-              <label htmlFor={`${id}-module`}>Module</label>
-              <select
-                id={`${id}-module`}
-                value={mod?.name ?? ''}
-                onChange={(e) => {
-                  setModuleName(e.target.value);
-                  setParamErrors({});
-                }}
-              >
-                {usable.map((m) => (
-                  <option key={m.name} value={m.name}>
-                    {m.name}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <ModuleSelect
+              id={`${id}-module`}
+              label="Module"
+              modules={usable}
+              value={mod?.name ?? ''}
+              onChange={(name) => {
+                setModuleName(name);
+                setParamErrors({});
+              }}
+            />
             {field(
               'symbols',
               'Symbols',
@@ -250,28 +208,16 @@ export function NewStrategyForm({
             {field(
               'timeframe',
               'Timeframe',
-              <select
-                {...aria('timeframe')}
+              <TimeframeSelect
+                aria={aria('timeframe')}
                 value={s.timeframe}
-                onChange={(e) => set({ timeframe: e.target.value })}
-              >
-                {TIMEFRAMES.map((t) => (
-                  <option key={t}>{t}</option>
-                ))}
-              </select>,
+                onChange={(timeframe) => set({ timeframe })}
+              />,
             )}
             {field(
               'sizing',
               'Sizing',
-              <select
-                {...aria('sizing')}
-                value={s.sizing}
-                onChange={(e) => set({ sizing: e.target.value as SizingType })}
-              >
-                <option value="fixed_qty">fixed units</option>
-                <option value="fixed_notional">fixed dollars</option>
-                <option value="percent_equity">% of equity</option>
-              </select>,
+              <SizingSelect aria={aria('sizing')} value={s.sizing} onChange={(sizing) => set({ sizing })} />,
             )}
             {field('sizingValue', SIZING_LABEL[s.sizing], text('sizingValue', { inputMode: 'decimal' }))}
             {field(
