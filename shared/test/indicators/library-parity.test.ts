@@ -12,7 +12,7 @@ import {
   RSI as TsRsi,
   SMA as TsSma,
 } from 'trading-signals';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Atr,
   Bollinger,
@@ -25,7 +25,13 @@ import {
   Sma,
   StdDev,
 } from '../../src/indicators/index.ts';
-import { ALL_FILES, hasMarketData, missingDataMessage, readOhlcv } from '../helpers/market-data.ts';
+import {
+  ALL_FILES,
+  hasMarketData,
+  missingDataMessage,
+  type Ohlcv,
+  readOhlcv,
+} from '../helpers/market-data.ts';
 
 const TOL = 1e-9;
 
@@ -58,8 +64,13 @@ if (!hasMarketData) console.warn(missingDataMessage);
 describe.skipIf(!hasMarketData)('indicators equal independent libraries on ../shared/data', () => {
   for (const file of ALL_FILES) {
     describe(file, () => {
-      const d = readOhlcv(file);
-      const n = d.close.length;
+      // Read when the suite runs, not when it is collected: a skipped suite must not touch the folder.
+      let d = undefined as unknown as Ohlcv;
+      let n = 0;
+      beforeAll(() => {
+        d = readOhlcv(file);
+        n = d.close.length;
+      });
 
       it.each([5, 10, 30, 200])('SMA(%i) = trading-signals SMA', (period) => {
         const ours = new Sma(period);
