@@ -120,8 +120,8 @@ export function toHonoHandler(route: RouteDef, deps: Deps, routes: readonly Rout
 export const API_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 
 /** A JSON answer whose text is already built (by Postgres): no parse / stringify round trip. */
-export function rawJson(text: string, status = 200): Response {
-  return new Response(text, {
+export function rawJson(body: string | Uint8Array<ArrayBuffer>, status = 200): Response {
+  return new Response(body, {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...API_HEADERS },
   });

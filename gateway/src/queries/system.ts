@@ -57,7 +57,7 @@ export function listAudit(sql: Sql, q: z.output<typeof AuditQuery>): Promise<Jso
     limit: q.limit,
     cursor: (last) => encodeIdCursor(last.id),
     rows: sql`
-      SELECT id, event_id, type, correlation_id, occurred_at, payload, NULL::int8 AS keyset_us,
+      SELECT id, event_id, type, correlation_id, occurred_at, payload, NULL::timestamptz AS keyset_t,
              row_number() OVER (ORDER BY id DESC) AS rn
       FROM events WHERE ${and(sql, conds)} ORDER BY id DESC LIMIT ${q.limit + 1}`,
     item: jsonObjectSql(AUDIT),

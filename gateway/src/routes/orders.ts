@@ -1,4 +1,4 @@
-import { getOrder, listOrdersJson, orderHistory, pageText } from '@weaver/shared/db';
+import { getOrder, listOrdersJson, orderHistory, pageBody } from '@weaver/shared/db';
 import { cancelOrder, placeManualOrder } from '@weaver/shared/pipeline';
 import { notFound } from '@weaver/shared/runtime';
 import {
@@ -23,7 +23,7 @@ export const orderRoutes = [
     tag: 'trading',
     query: OrdersQuery,
     response: OrderPage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listOrdersJson(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageBody(await listOrdersJson(deps.sql(), query))),
   }),
   defineRoute({
     method: 'get',

@@ -1,4 +1,4 @@
-import { listSignalsJson, pageText } from '@weaver/shared/db';
+import { listSignalsJson, pageBody } from '@weaver/shared/db';
 import { SignalPage, SignalsQuery } from '@weaver/shared/schemas';
 import { defineRoute, rawJson } from '../route.ts';
 
@@ -10,6 +10,6 @@ export const signalRoutes = [
     tag: 'trading',
     query: SignalsQuery,
     response: SignalPage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listSignalsJson(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageBody(await listSignalsJson(deps.sql(), query))),
   }),
 ];

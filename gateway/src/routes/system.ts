@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type Bus, NatsBus } from '@weaver/shared/bus';
-import { activeHalts, pageText } from '@weaver/shared/db';
+import { activeHalts, pageBody } from '@weaver/shared/db';
 import {
   AuditPage,
   AuditQuery,
@@ -148,7 +148,7 @@ export const systemRoutes = [
     tag: 'system',
     query: RunsQuery,
     response: RunPage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listRuns(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageBody(await listRuns(deps.sql(), query))),
   }),
   defineRoute({
     method: 'get',
@@ -158,6 +158,6 @@ export const systemRoutes = [
     tag: 'system',
     query: AuditQuery,
     response: AuditPage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listAudit(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageBody(await listAudit(deps.sql(), query))),
   }),
 ];

@@ -1,4 +1,4 @@
-import { listTradesJson, pageText } from '@weaver/shared/db';
+import { listTradesJson, pageBody } from '@weaver/shared/db';
 import { TradePage, TradesQuery } from '@weaver/shared/schemas';
 import { defineRoute, rawJson } from '../route.ts';
 
@@ -10,6 +10,6 @@ export const tradeRoutes = [
     tag: 'trading',
     query: TradesQuery,
     response: TradePage,
-    handler: async ({ query }, { deps }) => rawJson(pageText(await listTradesJson(deps.sql(), query))),
+    handler: async ({ query }, { deps }) => rawJson(pageBody(await listTradesJson(deps.sql(), query))),
   }),
 ];
