@@ -12,6 +12,7 @@ import type {
   PeriodicReturns,
   SimulationSettings as SimulationSettingsSchema,
 } from '../schemas/backtest.ts';
+import { mergeExits } from '../strategies/exits.ts';
 import type { PreparedStrategy, StrategyFault, StrategyInstance } from '../strategies/index.ts';
 import { periodsPerYear, type TradingCalendar } from './calendar.ts';
 import { CurveStats } from './curve-stats.ts';
@@ -35,10 +36,7 @@ export function engineConfigOf(
   strategyExits: PreparedStrategy['exits'],
 ): EngineConfig {
   const z = settings.sizing;
-  const exits = { ...strategyExits };
-  for (const k of ['stopLoss', 'takeProfit', 'trailingStop'] as const) {
-    if (settings.exits[k] !== undefined) exits[k] = settings.exits[k];
-  }
+  const exits = mergeExits(strategyExits, settings.exits);
   return {
     cash: settings.cash,
     sizing:

@@ -102,6 +102,7 @@ const SIGNAL: Fields = [
   ['side', 'side', 'text'],
   ['price', 'price', 'float'],
   ['reason', 'reason', 'text'],
+  ['exit', 'exit_rule', 'text'],
   ['status', 'status', 'text'],
   ['statusReason', 'status_reason', 'text'],
   ['createdAt', 'created_at', 'time'],

@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import type { Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
+import type { ExitRule, Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
 import { iso, pgArray } from './rows.ts';
 
 interface SignalRow {
@@ -11,6 +11,7 @@ interface SignalRow {
   side: Side;
   price: number;
   reason: string | null;
+  exit_rule: ExitRule | null;
   status: SignalStatus;
   status_reason: string | null;
   created_at: Date;
@@ -25,6 +26,7 @@ const toSignal = (r: SignalRow): Signal => ({
   side: r.side,
   price: r.price,
   reason: r.reason,
+  exit: r.exit_rule,
   status: r.status,
   statusReason: r.status_reason,
   createdAt: iso(r.created_at),
@@ -39,6 +41,8 @@ export interface NewSignal {
   side: Side;
   price: number;
   reason?: string | null;
+  /** An exit of the position (stop-loss, take-profit, trailing stop), not a strategy decision. */
+  exit?: ExitRule | null;
 }
 
 /**
@@ -55,9 +59,10 @@ export async function insertSignals(sql: Sql, signals: readonly NewSignal[]): Pr
     side: s.side,
     price: s.price,
     reason: s.reason ?? null,
+    exit_rule: s.exit ?? null,
   }));
   const inserted = await sql<SignalRow[]>`
-    INSERT INTO signals ${sql(rows, 'strategy', 'symbol', 'timeframe', 'bar_time', 'side', 'price', 'reason')}
+    INSERT INTO signals ${sql(rows, 'strategy', 'symbol', 'timeframe', 'bar_time', 'side', 'price', 'reason', 'exit_rule')}
     ON CONFLICT (strategy, symbol, timeframe, bar_time) DO NOTHING
     RETURNING *`;
   return inserted.map(toSignal).sort((a, b) => a.id - b.id);

@@ -9,12 +9,20 @@
  *
  * One strategy's failure (unknown module, bad params, a throwing or malformed strategy) is reported with
  * its name and reason and never stops the others; its cursor stays put, so it is retried next run.
+ *
+ * Exits (stop-loss, take-profit, trailing stop; the strategy's configuration over the module's
+ * defaults) are checked here too, on each new bar against the book's open position, with the
+ * backtester's rules (strategies/exits.ts). A bar that reaches one becomes an exit signal, which
+ * place-order turns into a market order that only closes the position. So they act at the bar's close,
+ * where the backtester fills at the level inside the bar: the parity report shows that difference as
+ * slippage. Resting stop and limit orders at the venue are not placed.
  */
 import type { Sql } from 'postgres';
 import { type BarSeries, emptySeries } from '../bars/index.ts';
 import {
   advanceCursor,
   getCursors,
+  getPosition,
   insertSignals,
   listStrategies,
   loadSeries,
@@ -23,8 +31,18 @@ import {
   transaction,
 } from '../db/index.ts';
 import { notFound } from '../runtime/errors.ts';
-import type { Signal, StrategyConfig } from '../schemas/index.ts';
-import { type BarView, BUY, loadStrategy, SELL, type StrategyModule } from '../strategies/index.ts';
+import { type Position, type Signal, type StrategyConfig, TIMEFRAME_MS } from '../schemas/index.ts';
+import {
+  type BarView,
+  BUY,
+  exitHit,
+  hasExits,
+  loadStrategy,
+  mergeExits,
+  SELL,
+  type StrategyExits,
+  type StrategyModule,
+} from '../strategies/index.ts';
 import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import type { GenerateSignalsInput } from './inputs.ts';
@@ -68,8 +86,11 @@ function concat(a: BarSeries, b: BarSeries): BarSeries {
   return s;
 }
 
-/** Validates params and warm-up; a problem is a StrategyError naming the field. */
-function prepare(strategy: StrategyConfig, module: StrategyModule): { params: unknown; warmup: number } {
+/** Validates params and warm-up, and resolves the exits; a problem is a StrategyError naming the field. */
+function prepare(
+  strategy: StrategyConfig,
+  module: StrategyModule,
+): { params: unknown; warmup: number; exits: StrategyExits } {
   const parsed = module.params.safeParse(strategy.params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -79,7 +100,70 @@ function prepare(strategy: StrategyConfig, module: StrategyModule): { params: un
   if (!Number.isInteger(warmup) || warmup < 0) {
     throw new StrategyError(strategy.name, `warmup() returned ${warmup}, not a non-negative integer`);
   }
-  return { params: parsed.data, warmup };
+  let moduleExits: StrategyExits;
+  try {
+    moduleExits = module.exits ? (module.exits(parsed.data) ?? {}) : {};
+  } catch (e) {
+    throw new StrategyError(strategy.name, `exits() threw: ${errorMessage(e)}`);
+  }
+  return { params: parsed.data, warmup, exits: mergeExits(moduleExits, strategy.exits) };
+}
+
+/**
+ * The exit signal, if any, among the new bars `series[from…]` for an open position: each bar is checked
+ * against the levels with the best price since entry before it. A strategy signal that closes the
+ * position first ends the watch; the exit replaces a strategy signal on its own bar.
+ */
+async function watchExits(
+  tx: Sql,
+  strategy: StrategyConfig,
+  exits: StrategyExits,
+  position: Position,
+  series: BarSeries,
+  from: number,
+  decided: readonly NewSignal[],
+): Promise<NewSignal | null> {
+  const qty = Number(position.qty);
+  if (qty === 0 || from >= series.length) return null;
+  const long = qty > 0;
+  const entry = Number(position.avgPrice);
+  const tf = strategy.timeframe;
+  // The bars the position lived through: from the one its first fill fell in.
+  const since = position.openedAt
+    ? Date.parse(position.openedAt) - TIMEFRAME_MS[tf]
+    : Number.NEGATIVE_INFINITY;
+  let mark = entry;
+  if (Number.isFinite(since) && (exits.trailingStop ?? 0) > 0) {
+    const [w] = await tx<{ hi: number | null; lo: number | null }[]>`
+      SELECT max(high) AS hi, min(low) AS lo FROM bars
+      WHERE symbol = ${series.symbol} AND timeframe = ${tf}
+        AND ts > ${new Date(since)} AND ts < ${new Date(series.time[from])}`;
+    if (long && w.hi !== null) mark = Math.max(mark, w.hi);
+    if (!long && w.lo !== null) mark = Math.min(mark, w.lo);
+  }
+  const closing = long ? 'sell' : 'buy';
+  const closedAt = decided.find((d) => d.side === closing)?.barTime ?? Number.POSITIVE_INFINITY;
+  for (let i = from; i < series.length; i++) {
+    const time = series.time[i];
+    if (time <= since) continue;
+    if (time > closedAt) return null;
+    const bar = { high: series.high[i], low: series.low[i] };
+    const hit = exitHit(long, entry, mark, bar, exits);
+    if (hit) {
+      return {
+        strategy: strategy.name,
+        symbol: series.symbol,
+        timeframe: tf,
+        barTime: time,
+        side: closing,
+        price: series.close[i],
+        exit: hit.rule,
+        reason: `${hit.rule.replace('_', ' ')}: ${long ? 'low' : 'high'} ${long ? bar.low : bar.high} reached ${Number(hit.level.toPrecision(10))} (entry ${entry}, ${long ? 'long' : 'short'} ${Math.abs(qty)})`,
+      };
+    }
+    mark = long ? Math.max(mark, bar.high) : Math.min(mark, bar.low);
+  }
+  return null;
 }
 
 /** Evaluates one symbol's new bars; returns the signals and the last bar evaluated (or null). */
@@ -91,6 +175,7 @@ async function evaluateSymbol(
   warmup: number,
   symbol: string,
   cursor: number | undefined,
+  exits: StrategyExits,
 ): Promise<{ signals: NewSignal[]; last: number | null; evaluated: number }> {
   const tf = strategy.timeframe;
   const lookback = lookbackFor(warmup);
@@ -153,6 +238,18 @@ async function evaluateSymbol(
       reason: `${module.name}: ${d === BUY ? 'buy' : 'sell'} at close ${view.close}`,
     });
   }
+  if (hasExits(exits)) {
+    const position = await getPosition(tx, strategy.name, symbol);
+    const exit = position
+      ? await watchExits(tx, strategy, exits, position, series, replay.length, signals)
+      : null;
+    if (exit) {
+      const i = signals.findIndex((x) => x.barTime === exit.barTime);
+      if (i >= 0) signals.splice(i, 1);
+      signals.push(exit);
+      signals.sort((a, b) => a.barTime - b.barTime);
+    }
+  }
   return { signals, last: fresh.time[fresh.length - 1], evaluated: fresh.length };
 }
 
@@ -176,7 +273,7 @@ async function runStrategy(
   } catch (e) {
     throw new StrategyError(strategy.name, errorMessage(e));
   }
-  const { params, warmup } = prepare(strategy, module);
+  const { params, warmup, exits } = prepare(strategy, module);
   return transaction(
     ctx.sql,
     async (tx, control) => {
@@ -190,7 +287,7 @@ async function runStrategy(
       // Every symbol's bars are loaded at once (pipelined on the transaction's connection).
       const results = await Promise.all(
         symbols.map((symbol) =>
-          evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol)),
+          evaluateSymbol(tx, strategy, module, params, warmup, symbol, cursors.get(symbol), exits),
         ),
       );
       const pending = results.flatMap((r) => r.signals);

@@ -158,7 +158,15 @@ export async function sizeSignal(
   const price = fromNumber(signal.price);
   const entry = async (): Promise<string> => entryQty(sizing.data, price, exchange);
   let qty: string;
-  if (signal.side === 'buy') {
+  if (signal.exit) {
+    // An exit closes what is open, in full, and never opens or reverses a position.
+    const closes = signal.side === 'sell' ? isPositive(position) : isNegative(position);
+    if (!closes)
+      return {
+        skip: `${signal.exit.replace('_', ' ')}: no ${signal.side === 'sell' ? 'long' : 'short'} position left to close`,
+      };
+    qty = abs(position);
+  } else if (signal.side === 'buy') {
     if (isPositive(position)) return { skip: `already long ${position}` };
     qty = isZero(position)
       ? await entry()

@@ -19,6 +19,10 @@ export const Exits = z
   .default({});
 export type Exits = z.infer<typeof Exits>;
 
+/** Which of the exits closed, or is closing, a position. */
+export const ExitRule = z.enum(['stop_loss', 'take_profit', 'trailing_stop']);
+export type ExitRule = z.infer<typeof ExitRule>;
+
 /** A configured strategy instance: which module, with which parameters, on which symbols. */
 export const StrategyConfig = z.object({
   id: Id,
