@@ -27,6 +27,7 @@ interface Settings {
   sizingValue: string;
   stopLoss: string;
   takeProfit: string;
+  trailingStop: string;
   allowShort: boolean;
   enabled: boolean;
 }
@@ -37,6 +38,7 @@ function settingOf(path: string): keyof Settings | null {
   if (head === 'sizing') return 'sizingValue';
   if (path.startsWith('exits.stopLoss')) return 'stopLoss';
   if (path.startsWith('exits.takeProfit')) return 'takeProfit';
+  if (path.startsWith('exits.trailingStop')) return 'trailingStop';
   if (head === 'name' || head === 'symbols' || head === 'timeframe' || head === 'allowShort') return head;
   if (head === 'enabled') return 'enabled';
   return null;
@@ -51,7 +53,11 @@ function bodyOf(s: Settings, module: string, params: Record<string, unknown>): S
     symbols: parseSymbols(s.symbols),
     timeframe: s.timeframe as StrategyCreate['timeframe'],
     sizing: sizingOf(s.sizing, s.sizingValue),
-    exits: { stopLoss: fraction(s.stopLoss), takeProfit: fraction(s.takeProfit) },
+    exits: {
+      stopLoss: fraction(s.stopLoss),
+      takeProfit: fraction(s.takeProfit),
+      trailingStop: fraction(s.trailingStop),
+    },
     allowShort: s.allowShort,
     enabled: s.enabled,
   };
@@ -90,6 +96,7 @@ export function NewStrategyForm({
     sizingValue: '1',
     stopLoss: '',
     takeProfit: '',
+    trailingStop: '',
     allowShort: false,
     enabled: false,
   };
@@ -143,7 +150,7 @@ export function NewStrategyForm({
 
   const { field, aria } = fieldKit(id, errors);
   const text = (
-    key: 'name' | 'symbols' | 'sizingValue' | 'stopLoss' | 'takeProfit',
+    key: 'name' | 'symbols' | 'sizingValue' | 'stopLoss' | 'takeProfit' | 'trailingStop',
     props: Record<string, unknown> = {},
     hinted = false,
   ) => (
@@ -229,6 +236,11 @@ export function NewStrategyForm({
               'takeProfit',
               'Take profit (%)',
               text('takeProfit', { inputMode: 'decimal', placeholder: 'none' }),
+            )}
+            {field(
+              'trailingStop',
+              'Trailing stop (%)',
+              text('trailingStop', { inputMode: 'decimal', placeholder: 'none' }),
             )}
             {check('allowShort', 'Allow short positions')}
             {check('enabled', 'Start trading now')}

@@ -249,6 +249,7 @@ describe('New strategy', () => {
     fireEvent.change(within(form).getByLabelText('Sizing'), { target: { value: 'fixed_notional' } });
     fireEvent.change(within(form).getByLabelText('Dollars per trade'), { target: { value: '500' } });
     fireEvent.change(within(form).getByLabelText('Stop loss (%)'), { target: { value: '5' } });
+    fireEvent.change(within(form).getByLabelText('Trailing stop (%)'), { target: { value: '2.5' } });
     fireEvent.click(create);
     expect(await screen.findByText('Created nvda-trend (disabled).')).toBeTruthy();
     expect(api.callsTo('POST', '/api/strategies').at(-1)?.body).toEqual({
@@ -258,7 +259,7 @@ describe('New strategy', () => {
       symbols: ['NVDA', 'AMD'],
       timeframe: '1Day',
       sizing: { type: 'fixed_notional', notional: '500' },
-      exits: { stopLoss: 0.05 },
+      exits: { stopLoss: 0.05, trailingStop: 0.025 },
       allowShort: false,
       enabled: false,
     });
