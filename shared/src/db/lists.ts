@@ -103,6 +103,7 @@ const SIGNAL: Fields = [
   ['price', 'price', 'float'],
   ['reason', 'reason', 'text'],
   ['exit', 'exit_rule', 'text'],
+  ['order', 'order_hint', 'json'],
   ['status', 'status', 'text'],
   ['statusReason', 'status_reason', 'text'],
   ['createdAt', 'created_at', 'time'],

@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import type { ExitRule, Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
+import type { ExitRule, OrderHint, Side, Signal, SignalStatus, Timeframe } from '../schemas/index.ts';
 import { iso, pgArray } from './rows.ts';
 
 interface SignalRow {
@@ -12,6 +12,7 @@ interface SignalRow {
   price: number;
   reason: string | null;
   exit_rule: ExitRule | null;
+  order_hint: OrderHint | null;
   status: SignalStatus;
   status_reason: string | null;
   created_at: Date;
@@ -27,6 +28,7 @@ const toSignal = (r: SignalRow): Signal => ({
   price: r.price,
   reason: r.reason,
   exit: r.exit_rule,
+  order: r.order_hint,
   status: r.status,
   statusReason: r.status_reason,
   createdAt: iso(r.created_at),
@@ -43,6 +45,8 @@ export interface NewSignal {
   reason?: string | null;
   /** An exit of the position (stop-loss, take-profit, trailing stop), not a strategy decision. */
   exit?: ExitRule | null;
+  /** The order the strategy asked for; absent or null: a market order. */
+  order?: OrderHint | null;
 }
 
 /**
@@ -60,9 +64,10 @@ export async function insertSignals(sql: Sql, signals: readonly NewSignal[]): Pr
     price: s.price,
     reason: s.reason ?? null,
     exit_rule: s.exit ?? null,
+    order_hint: s.order ? sql.json(s.order) : null,
   }));
   const inserted = await sql<SignalRow[]>`
-    INSERT INTO signals ${sql(rows, 'strategy', 'symbol', 'timeframe', 'bar_time', 'side', 'price', 'reason', 'exit_rule')}
+    INSERT INTO signals ${sql(rows, 'strategy', 'symbol', 'timeframe', 'bar_time', 'side', 'price', 'reason', 'exit_rule', 'order_hint')}
     ON CONFLICT (strategy, symbol, timeframe, bar_time) DO NOTHING
     RETURNING *`;
   return inserted.map(toSignal).sort((a, b) => a.id - b.id);

@@ -39,6 +39,8 @@ import {
   hasExits,
   loadStrategy,
   mergeExits,
+  type OrderHint,
+  orderHintProblem,
   SELL,
   type StrategyExits,
   type StrategyModule,
@@ -166,6 +168,17 @@ async function watchExits(
   return null;
 }
 
+/** The hint as stored (a copy: a strategy may reuse its object); a plain market order is stored as none. */
+function orderOf(h: OrderHint | null | undefined): OrderHint | null {
+  if (!h || (h.type === 'market' && h.timeInForce === undefined)) return null;
+  // Only the prices the type uses: a venue refuses a limit order that carries a stop price.
+  const out: OrderHint = { type: h.type };
+  if (h.type === 'limit' || h.type === 'stop_limit') out.limitPrice = h.limitPrice;
+  if (h.type === 'stop' || h.type === 'stop_limit') out.stopPrice = h.stopPrice;
+  if (h.timeInForce !== undefined) out.timeInForce = h.timeInForce;
+  return out;
+}
+
 /** Evaluates one symbol's new bars; returns the signals and the last bar evaluated (or null). */
 async function evaluateSymbol(
   tx: Sql,
@@ -228,6 +241,19 @@ async function evaluateSymbol(
       );
     }
     if (i < replay.length || d === 0) continue;
+    let hint: unknown = null;
+    if (instance.order) {
+      try {
+        hint = instance.order();
+      } catch (e) {
+        throw new StrategyError(
+          strategy.name,
+          `order() threw on ${symbol} at ${new Date(view.time).toISOString()}: ${errorMessage(e)}`,
+        );
+      }
+      const problem = orderHintProblem(hint);
+      if (problem) throw new StrategyError(strategy.name, `${problem} on ${symbol}`);
+    }
     signals.push({
       strategy: strategy.name,
       symbol,
@@ -236,6 +262,7 @@ async function evaluateSymbol(
       side: d === BUY ? 'buy' : 'sell',
       price: view.close,
       reason: `${module.name}: ${d === BUY ? 'buy' : 'sell'} at close ${view.close}`,
+      order: orderOf(hint as OrderHint | null | undefined),
     });
   }
   if (hasExits(exits)) {

@@ -515,6 +515,10 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   const sized = await sizeSignal(signal, strategy, position, exchange);
   if ('skip' in sized) return skip(sized.skip);
 
+  // The order the strategy asked for (a market order unless its hint says otherwise; an exit is always
+  // one); risk is checked at the highest price it names, the most it can be worth.
+  const hint = signal.exit ? null : (signal.order ?? null);
+  const named = [signal.price, hint?.limitPrice ?? 0, hint?.stopPrice ?? 0];
   const claim = await claimAndSubmit(
     ctx,
     {
@@ -525,11 +529,13 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
         signalId: signal.id,
         symbol: signal.symbol,
         side: signal.side,
-        type: 'market',
-        timeInForce: exchange.capabilities.alwaysOpen ? 'gtc' : 'day',
+        type: hint?.type ?? 'market',
+        timeInForce: hint?.timeInForce ?? (exchange.capabilities.alwaysOpen ? 'gtc' : 'day'),
         qty: sized.qty,
+        ...(hint?.limitPrice !== undefined ? { limitPrice: fromNumber(hint.limitPrice) } : {}),
+        ...(hint?.stopPrice !== undefined ? { stopPrice: fromNumber(hint.stopPrice) } : {}),
       },
-      referencePrice: price,
+      referencePrice: fromNumber(Math.max(...named)),
       position,
     },
     { veto: stillValid },

@@ -5,6 +5,18 @@ import { ExitRule } from './strategy.ts';
 export const SignalStatus = z.enum(['new', 'ordered', 'skipped', 'rejected']);
 export type SignalStatus = z.infer<typeof SignalStatus>;
 
+/**
+ * How a strategy wants a decision executed when not at market (the strategy interface's OrderHint):
+ * stored with the signal, it is the order place-order sends. Prices are absolute.
+ */
+export const OrderHint = z.object({
+  type: z.enum(['market', 'limit', 'stop', 'stop_limit']),
+  limitPrice: z.number().positive().finite().optional(),
+  stopPrice: z.number().positive().finite().optional(),
+  timeInForce: z.enum(['day', 'gtc']).optional(),
+});
+export type OrderHint = z.infer<typeof OrderHint>;
+
 /** A strategy's decision on one bar. Unique per strategy + symbol + timeframe + bar time. */
 export const Signal = z.object({
   id: Id,
@@ -21,6 +33,8 @@ export const Signal = z.object({
    * reached), not a decision of the strategy: it only closes the position, never opens or reverses one.
    */
   exit: ExitRule.nullable().optional(),
+  /** The order the strategy asked for; absent or null means a market order. */
+  order: OrderHint.nullable().optional(),
   status: SignalStatus,
   statusReason: z.string().nullable(),
   createdAt: IsoTime,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { OrderHint } from '../schemas/signal.ts';
 
 /** The bar a strategy sees. The caller reuses one object for every bar: copy what you keep. */
 export interface BarView {
@@ -36,16 +37,12 @@ export const SELL = -1;
 export type Decision = -1 | 0 | 1;
 
 /**
- * How to execute the decision just returned, when a market order is not what the strategy wants.
- * Prices are absolute. Read by the caller right after a BUY or SELL, never on HOLD; a strategy may
- * return the same object every time (the caller copies what it keeps).
+ * How to execute the decision just returned, when a market order is not what the strategy wants
+ * (schemas/signal.ts: the same shape is stored with the signal and becomes the live order). Prices are
+ * absolute. Read by the caller right after a BUY or SELL, never on HOLD; a strategy may return the same
+ * object every time (the caller copies what it keeps).
  */
-export interface OrderHint {
-  type: 'market' | 'limit' | 'stop' | 'stop_limit';
-  limitPrice?: number;
-  stopPrice?: number;
-  timeInForce?: 'day' | 'gtc';
-}
+export type { OrderHint };
 
 /** A running strategy on one symbol: it receives bars in time order and never sees a later bar. */
 export interface StrategyInstance {
