@@ -82,6 +82,8 @@ function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; child: Chil
 interface Load {
   rps: number;
   p99: number;
+  /** p50 / p90 / p99 / max, for the log line. */
+  spread: string;
   non2xx: number;
   errors: number;
 }
@@ -94,7 +96,9 @@ async function load(url: string, token: string, seconds: number): Promise<Load> 
     duration: seconds,
     headers: { authorization: `Bearer ${token}` },
   });
-  return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  const l = r.latency;
+  const spread = `p50 ${l.p50} / p90 ${l.p90} / p99 ${l.p99} / max ${l.max} ms`;
+  return { rps: r.requests.average, p99: l.p99, spread, non2xx: r.non2xx, errors: r.errors };
 }
 
 /** The same page query, run directly on a pool of POOL connections with as many concurrent loops. */
@@ -167,9 +171,9 @@ const gateway: Benchmark = {
       log(`warming up (${CONNECTIONS} connections)`);
       await load(tradesUrl, token, 2);
       const t = await load(tradesUrl, token, seconds);
-      log(`GET /api/trades?limit=100 (deep cursor): ${Math.round(t.rps)} req/s, p99 ${t.p99} ms`);
+      log(`GET /api/trades?limit=100 (deep cursor): ${Math.round(t.rps)} req/s, ${t.spread}`);
       const a = await load(accountUrl, token, seconds);
-      log(`GET /api/account: ${Math.round(a.rps)} req/s, p99 ${a.p99} ms`);
+      log(`GET /api/account: ${Math.round(a.rps)} req/s, ${a.spread}`);
       for (const [what, r] of [
         ['trades', t],
         ['account', a],
