@@ -71,6 +71,7 @@ interface LiveSignalRow {
   price: number;
   status: string;
   status_reason: string | null;
+  exit_rule: string | null;
   created_at: Date;
 }
 
@@ -85,6 +86,7 @@ interface LiveFillRow {
   price: string | null;
   filled_at: Date | null;
   bar_time: Date | null;
+  exit_rule: string | null;
   signal_created_at: Date;
 }
 
@@ -147,22 +149,28 @@ async function strategyParity(
   const outcome = runBacktest(symbols, prepared, settings, { detail: 'summary' });
   const decisions = outcome.decisions.filter((d) => d.time >= from && d.time <= to);
   const liveSignals = await sql<LiveSignalRow[]>`
-    SELECT id, symbol, bar_time, side, price, status, status_reason, created_at FROM signals
+    SELECT id, symbol, bar_time, side, price, status, status_reason, exit_rule, created_at FROM signals
     WHERE strategy = ${s.name} AND timeframe = ${s.timeframe} AND bar_time BETWEEN ${new Date(from)} AND ${new Date(to)}
     ORDER BY bar_time, symbol`;
-  out.signals.live = liveSignals.length;
-  out.signals.backtest = decisions.length;
   const key = (symbol: string, t: number) => `${symbol}|${t}`;
+  // The backtest's exits (stop-loss, take-profit, trailing stop), by the bar they happened in: live
+  // trading stores each as an exit signal on the bar that reached the level.
+  const simulatedExits = new Map<string, FillRecord>();
+  for (const f of outcome.fills) {
+    if (f.reason !== 'signal' && f.time >= from && f.time <= to) simulatedExits.set(key(f.symbol, f.time), f);
+  }
+  const rule = (r: string) => r.replace('_', ' ');
+  out.signals.live = liveSignals.length;
+  out.signals.backtest = decisions.length + simulatedExits.size;
   const simulated = new Map<string, DecisionRecord>(decisions.map((d) => [key(d.symbol, d.time), d]));
   const closeAt = new Map<string, number>();
   for (const x of symbols)
     for (let i = 0; i < x.length; i++) closeAt.set(key(x.symbol, x.time[i]), x.close[i]);
   const seen = new Set<string>();
+  const seenExits = new Set<string>();
   for (const l of liveSignals) {
     const t = l.bar_time.getTime();
     const k = key(l.symbol, t);
-    seen.add(k);
-    const b = simulated.get(k);
     const live: ParitySignal = {
       side: l.side,
       price: l.price,
@@ -170,6 +178,27 @@ async function strategyParity(
       statusReason: l.status_reason,
       createdAt: l.created_at.toISOString(),
     };
+    if (l.exit_rule !== null) {
+      seenExits.add(k);
+      const x = simulatedExits.get(k);
+      if (x && x.reason === l.exit_rule && x.side === l.side) {
+        out.signals.matched++;
+        continue;
+      }
+      out.differences.push({
+        kind: 'signal',
+        symbol: l.symbol,
+        barTime: isoTime(t),
+        live,
+        backtest: x ? { side: x.side, price: x.price } : null,
+        cause: x
+          ? `both exited on this bar, live by its ${rule(l.exit_rule)}, the backtest by its ${rule(x.reason)}`
+          : `a live ${rule(l.exit_rule)} the backtest did not take on this bar (its position or entry price differed)`,
+      });
+      continue;
+    }
+    seen.add(k);
+    const b = simulated.get(k);
     const stored = closeAt.get(k);
     const bSide = b ? (b.decision > 0 ? 'buy' : 'sell') : null;
     if (b && bSide === l.side) {
@@ -192,12 +221,24 @@ async function strategyParity(
       cause,
     });
   }
+  for (const [k, x] of simulatedExits) {
+    if (seenExits.has(k)) continue;
+    out.differences.push({
+      kind: 'signal',
+      symbol: x.symbol,
+      barTime: isoTime(x.time),
+      live: null,
+      backtest: { side: x.side, price: x.price },
+      cause: `a ${rule(x.reason)} the backtest took that live trading did not (its position or entry price differed)`,
+    });
+  }
   const created = Date.parse(s.createdAt);
   for (const d of decisions) {
     const k = key(d.symbol, d.time);
     if (seen.has(k)) continue;
-    const cause =
-      d.time < created
+    const cause = seenExits.has(k)
+      ? "live trading stored its exit on this bar instead (one signal per bar; an exit's slot wins)"
+      : d.time < created
         ? 'the strategy was created after this bar'
         : 'no live signal: the bar was missing when the strategy ran, or the strategy was disabled or failing then';
     out.differences.push({
@@ -215,12 +256,12 @@ async function strategyParity(
     SELECT o.signal_id, o.symbol, o.side, o.status AS order_status, o.qty::text AS order_qty, o.error_message,
            sum(f.qty)::text AS qty,
            (sum(f.qty * f.price) / nullif(sum(f.qty), 0))::text AS price,
-           min(f.filled_at) AS filled_at, sg.bar_time, sg.created_at AS signal_created_at
+           min(f.filled_at) AS filled_at, sg.bar_time, sg.exit_rule, sg.created_at AS signal_created_at
     FROM orders o
     JOIN signals sg ON sg.id = o.signal_id
     LEFT JOIN fills f ON f.order_id = o.id
     WHERE o.strategy = ${s.name} AND sg.bar_time BETWEEN ${new Date(from)} AND ${new Date(to)}
-    GROUP BY o.id, sg.bar_time, sg.created_at
+    GROUP BY o.id, sg.bar_time, sg.exit_rule, sg.created_at
     ORDER BY sg.bar_time, o.symbol`;
   // The simulated fill of a decision: the next fill of that symbol after the decision bar.
   const fillsBySymbol = new Map<string, FillRecord[]>();
@@ -235,10 +276,13 @@ async function strategyParity(
       .get(symbol)
       ?.find((f) => f.time > barTime && f.time <= barTime + 10 * step + 4 * 86_400_000);
   const usedSim = new Set<FillRecord>();
-  out.fills.backtest = outcome.fills.filter((f) => f.time >= from && f.reason === 'signal').length;
+  out.fills.backtest =
+    outcome.fills.filter((f) => f.time >= from && f.reason === 'signal').length + simulatedExits.size;
   for (const l of liveFills) {
     const barTime = (l.bar_time as Date).getTime();
-    const sim = simulatedFillOf(l.symbol, barTime);
+    // An exit's simulated fill is inside its bar, at the level; a decision's is at a later bar.
+    const sim =
+      l.exit_rule !== null ? simulatedExits.get(key(l.symbol, barTime)) : simulatedFillOf(l.symbol, barTime);
     if (sim) usedSim.add(sim);
     const qty = l.qty === null ? 0 : Number(l.qty);
     if (qty > 0) out.fills.live++;
@@ -264,6 +308,8 @@ async function strategyParity(
     } else if (!backtest) cause = 'the backtest did not fill this decision (no next bar, or no cash)';
     else if (l.order_qty !== null && qty < Number(l.order_qty))
       cause = `a partial fill: ${qty} of ${l.order_qty}`;
+    else if (l.exit_rule !== null && live.price !== backtest.price)
+      cause = `an exit (${rule(l.exit_rule)}): the backtest fills at the level inside the bar, ${backtest.price}; live trading orders at the bar's close and filled at ${live.price} (${bps(live.price, backtest.price)} bps)`;
     else if (live.price !== backtest.price) {
       const lag = l.signal_created_at.getTime() - barTime;
       // A signal taken well after its bar (a restart, a backlog) is filled later than the next open.
@@ -295,11 +341,13 @@ async function strategyParity(
     const l = signalFate.get(key(d.symbol, d.time));
     const cause = !l
       ? 'no live signal for this decision (see the signal difference)'
-      : l.status === 'skipped' || l.status === 'rejected'
-        ? `the live signal was ${l.status}: ${l.status_reason ?? 'no reason recorded'}`
-        : l.status === 'new'
-          ? 'the live signal has no order yet (place-order has not run, or a halt held it)'
-          : 'the live order has no fill';
+      : l.exit_rule !== null
+        ? `live trading stored its ${l.exit_rule.replace('_', ' ')} on this bar instead of this decision (see the signal difference)`
+        : l.status === 'skipped' || l.status === 'rejected'
+          ? `the live signal was ${l.status}: ${l.status_reason ?? 'no reason recorded'}`
+          : l.status === 'new'
+            ? 'the live signal has no order yet (place-order has not run, or a halt held it)'
+            : 'the live order has no fill';
     out.differences.push({
       kind: 'fill',
       symbol: d.symbol,

@@ -5,6 +5,7 @@
  * the real PostgreSQL and the simulated exchange, through the same functions the pipeline runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parityReport } from '../../src/backtest/index.ts';
 import { getOrder, getPosition, getSignal, listSignals } from '../../src/db/index.ts';
 import { generateSignals, placeSignalOrders, recordTrades } from '../../src/pipeline/index.ts';
 import type { Exits } from '../../src/schemas/index.ts';
@@ -122,6 +123,26 @@ describe('exits in live trading', () => {
     expect(await getPosition(t.sql, 'stop-5', 'STOP')).toMatchObject({ qty: '0', realizedPnl: '-60' });
     // Flat now: later bars below the old stop raise nothing.
     expect(await barCloses('STOP', 'stop-5', 13, { open: 97, high: 97.5, low: 90, close: 91 })).toEqual([]);
+
+    // The parity report replays the same bars: the backtest took the same stop on the same bar, filled
+    // inside it at the level, where live trading ordered at its close.
+    const report = await parityReport(t.sql, {
+      from: new Date(T0).toISOString(),
+      to: new Date(T0 + 13 * MIN).toISOString(),
+      strategies: ['stop-5'],
+    });
+    const [p] = report.strategies;
+    const at11 = new Date(T0 + 11 * MIN).toISOString();
+    expect(
+      p.differences.filter((d) => d.kind === 'signal' && d.live?.side === 'sell' && d.barTime === at11),
+    ).toEqual([]);
+    expect(p.differences.find((d) => d.kind === 'fill' && d.barTime === at11)).toMatchObject({
+      live: { side: 'sell', qty: 10, price: 98 },
+      backtest: { side: 'sell', qty: 10, price: 98.8 },
+      cause: expect.stringContaining(
+        'an exit (stop loss): the backtest fills at the level inside the bar, 98.8',
+      ),
+    });
   });
 
   it('a trailing stop follows the highest high since entry, across runs', async () => {
