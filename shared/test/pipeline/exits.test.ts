@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parityReport } from '../../src/backtest/index.ts';
-import { getOrder, getPosition, getSignal, listSignals } from '../../src/db/index.ts';
+import { clearHalts, getOrder, getPosition, getSignal, listSignals, recordHalt } from '../../src/db/index.ts';
 import { generateSignals, placeSignalOrders, recordTrades } from '../../src/pipeline/index.ts';
 import type { Exits } from '../../src/schemas/index.ts';
 import { exitHit, mergeExits } from '../../src/strategies/index.ts';
@@ -113,7 +113,11 @@ describe('exits in live trading', () => {
       barTime: new Date(T0 + 11 * MIN).toISOString(),
     });
     expect(exit.reason).toContain('reached 98.8');
+    // Trading halted (the kill switch, a daily loss limit): an exit only reduces, so it still goes out.
+    const now = new Date(T0 + 12 * MIN).toISOString();
+    await recordHalt(t.sql, { scope: 'global', reason: 'kill switch', until: null, now });
     const [placed] = await placeSignalOrders(ctx(), [exit.id]);
+    await clearHalts(t.sql, 'global', now);
     expect(placed.outcome).toBe('ordered');
     // Shorting is allowed, yet the exit only closes: 10, not 10 + an entry.
     expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({ side: 'sell', qty: '10', type: 'market' });
