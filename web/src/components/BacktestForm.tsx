@@ -19,6 +19,7 @@ import {
   fieldKit,
   ModuleSelect,
   parseSymbols,
+  percentOf,
   SIZING_LABEL,
   SizingSelect,
   type SizingType,
@@ -42,9 +43,22 @@ interface Settings {
   sizingValue: string;
   commissionPercent: string;
   slippageBps: string;
+  stopLoss: string;
+  takeProfit: string;
+  trailingStop: string;
   objective: string;
   split: 'none' | 'holdout' | 'walk_forward';
   symbolMode: 'each' | 'together';
+}
+
+/** Percent in the form, fractions of the entry price in the API; blank: none (or the module's own). */
+function exitsOf(s: Settings): { exits?: BacktestConfigInput['exits'] } {
+  const exits = {
+    stopLoss: percentOf(s.stopLoss),
+    takeProfit: percentOf(s.takeProfit),
+    trailingStop: percentOf(s.trailingStop),
+  };
+  return Object.values(exits).some((v) => v !== undefined) ? { exits } : {};
 }
 
 /** Settings both kinds of run share; blank optional fields are left to the server's defaults. */
@@ -63,6 +77,7 @@ function common(s: Settings) {
         ? undefined
         : ({ type: 'percent', percent: Number(s.commissionPercent) } as const),
     slippageBps: num(s.slippageBps),
+    ...exitsOf(s),
   };
 }
 
@@ -76,6 +91,7 @@ function sortErrors(err: ApiError, mode: Mode) {
     if (p) params[p[1]] = msg;
     else if (path.startsWith('sizing')) settings.sizingValue = msg;
     else if (path.startsWith('commission')) settings.commissionPercent = msg;
+    else if (path.startsWith('exits.')) settings[path.split('.')[1]] = msg;
     else settings[path.split('.')[0]] = msg;
   }
   return { params, settings };
@@ -113,6 +129,9 @@ export function BacktestForm() {
     sizingValue: '10',
     commissionPercent: '',
     slippageBps: '',
+    stopLoss: '',
+    takeProfit: '',
+    trailingStop: '',
     objective: 'sharpe',
     split: 'none',
     symbolMode: 'each',
@@ -261,6 +280,21 @@ export function BacktestForm() {
               'slippageBps',
               'Slippage (bps)',
               text('slippageBps', { inputMode: 'decimal', placeholder: '0' }),
+            )}
+            {field(
+              'stopLoss',
+              'Stop loss (%)',
+              text('stopLoss', { inputMode: 'decimal', placeholder: 'none' }),
+            )}
+            {field(
+              'takeProfit',
+              'Take profit (%)',
+              text('takeProfit', { inputMode: 'decimal', placeholder: 'none' }),
+            )}
+            {field(
+              'trailingStop',
+              'Trailing stop (%)',
+              text('trailingStop', { inputMode: 'decimal', placeholder: 'none' }),
             )}
             {field('name', 'Name (optional)', text('name'))}
             {mode === 'sweep' ? (

@@ -9,6 +9,7 @@ import {
   fieldKit,
   ModuleSelect,
   parseSymbols,
+  percentOf,
   SIZING_LABEL,
   SizingSelect,
   type SizingType,
@@ -45,7 +46,6 @@ function settingOf(path: string): keyof Settings | null {
 }
 
 function bodyOf(s: Settings, module: string, params: Record<string, unknown>): StrategyCreate {
-  const fraction = (pct: string) => (pct.trim() === '' ? undefined : Number(pct) / 100);
   return {
     name: s.name.trim(),
     module,
@@ -54,9 +54,9 @@ function bodyOf(s: Settings, module: string, params: Record<string, unknown>): S
     timeframe: s.timeframe as StrategyCreate['timeframe'],
     sizing: sizingOf(s.sizing, s.sizingValue),
     exits: {
-      stopLoss: fraction(s.stopLoss),
-      takeProfit: fraction(s.takeProfit),
-      trailingStop: fraction(s.trailingStop),
+      stopLoss: percentOf(s.stopLoss),
+      takeProfit: percentOf(s.takeProfit),
+      trailingStop: percentOf(s.trailingStop),
     },
     allowShort: s.allowShort,
     enabled: s.enabled,

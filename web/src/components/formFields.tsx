@@ -134,3 +134,7 @@ export function SizingSelect({
     </select>
   );
 }
+
+/** A percentage typed in a form ("5") as the fraction the API takes (0.05); blank is none. */
+export const percentOf = (text: string): number | undefined =>
+  text.trim() === '' ? undefined : Number(text) / 100;

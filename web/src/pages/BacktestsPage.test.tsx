@@ -124,6 +124,7 @@ describe('Backtests', () => {
 
     fireEvent.change(screen.getByLabelText('fast'), { target: { value: '12' } });
     fireEvent.change(screen.getByLabelText('From'), { target: { value: '2025-01-02' } });
+    fireEvent.change(screen.getByLabelText('Trailing stop (%)'), { target: { value: '3' } });
     fireEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
     await waitFor(() => expect(window.location.hash).toBe('#/backtests/9'));
     expect(posted[0]).toEqual({
@@ -134,6 +135,7 @@ describe('Backtests', () => {
       from: '2025-01-02',
       cash: 100000,
       sizing: { type: 'percent_equity', percent: 10 },
+      exits: { trailingStop: 0.03 },
     });
   });
 
