@@ -38,7 +38,22 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
     .on('GET', '/api/strategies', StrategyList, () => ({ items: list }))
     .on('GET', '/api/strategies/:name', StrategyDetail, () => detail)
     .on('PATCH', '/api/strategies/:name', StrategySummary, (req) => {
-      const body = req.body as { enabled?: boolean; params?: { fast: number; slow: number } };
+      const body = req.body as {
+        enabled?: boolean;
+        params?: { fast: number; slow: number };
+        exits?: Record<string, number>;
+      };
+      // The server's own bound, which the form leaves to it: a stop-loss is below 100%.
+      if (body.exits?.stopLoss !== undefined && body.exits.stopLoss >= 1) {
+        return apiError(
+          400,
+          'invalid_input',
+          'invalid input: exits.stopLoss: Too big: expected number to be <1',
+          {
+            'exits.stopLoss': 'Too big: expected number to be <1',
+          },
+        );
+      }
       if (body.enabled !== undefined) {
         if (opts.refuseToggle) return apiError(409, 'conflict', 'trading is halted');
         const s = list.find((x) => x.name === req.params.name);
@@ -52,7 +67,7 @@ function gateway(opts: { refuseToggle?: boolean } = {}) {
           'params.fast': 'must be smaller than slow',
         });
       }
-      detail = { ...detail, params: body.params ?? detail.params };
+      detail = { ...detail, params: body.params ?? detail.params, exits: body.exits ?? detail.exits };
       const { moduleInfo: _m, positions: _p, recentSignals: _r, ...summary } = detail;
       return summary;
     })
@@ -350,5 +365,36 @@ describe('Strategy parameters', () => {
       params: { fast: 7, slow: 20 },
     });
     expect(screen.queryByText(/must be/)).toBeNull();
+  });
+});
+
+describe('Strategy exits', () => {
+  it('edits the exits as percentages, blank meaning none, with the server’s errors at their input', async () => {
+    const api = gateway();
+    const { container } = renderWithSwr(<StrategyDetailPage name="sma-fast" />);
+    const form = await screen.findByRole('form', { name: 'Exits' });
+    const stop = within(form).getByLabelText('Stop loss (%)') as HTMLInputElement;
+    expect(stop.value).toBe('');
+    expect(await axeViolations(container)).toEqual([]);
+
+    fireEvent.change(stop, { target: { value: '-2' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Save exits' }));
+    expect(await within(form).findByText('Stop loss (%) must be a number above 0')).toBeTruthy();
+    expect(api.callsTo('PATCH', '/api/strategies/sma-fast')).toHaveLength(0);
+
+    fireEvent.change(stop, { target: { value: '150' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Save exits' }));
+    expect(await within(form).findByText('Stop loss (%) Too big: expected number to be <1')).toBeTruthy();
+    expect(stop.getAttribute('aria-invalid')).toBe('true');
+
+    fireEvent.change(stop, { target: { value: '5' } });
+    fireEvent.change(within(form).getByLabelText('Trailing stop (%)'), { target: { value: '2.5' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Save exits' }));
+    expect(await within(form).findByText('Exits saved; they apply from the next bar.')).toBeTruthy();
+    expect(api.callsTo('PATCH', '/api/strategies/sma-fast').at(-1)?.body).toEqual({
+      exits: { stopLoss: 0.05, trailingStop: 0.025 },
+    });
+    // The control panel shows what the server now holds.
+    expect(await screen.findByText('stop loss 5.00%, trailing stop 2.50%')).toBeTruthy();
   });
 });

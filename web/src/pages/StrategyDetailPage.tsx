@@ -1,8 +1,9 @@
-import type { StrategyDetail } from '@weaver/shared/schemas';
+import type { Exits, StrategyDetail } from '@weaver/shared/schemas';
 import { useState } from 'react';
 import useSWR from 'swr';
 import { api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
+import { ExitsForm } from '../components/ExitsForm.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Panel, Stat } from '../components/Panel.tsx';
 import { ParamForm } from '../components/ParamForm.tsx';
@@ -35,6 +36,10 @@ export default function StrategyDetailPage({ name }: { name: string }) {
 
   const saveParams = async (params: Record<string, unknown>) => {
     await api(routes.strategy(name), { method: 'PATCH', body: { params } });
+    await revalidate();
+  };
+  const saveExits = async (exits: Exits) => {
+    await api(routes.strategy(name), { method: 'PATCH', body: { exits } });
     await revalidate();
   };
 
@@ -95,6 +100,9 @@ export default function StrategyDetailPage({ name }: { name: string }) {
                 {s.moduleInfo?.error ? `: ${s.moduleInfo.error}` : ''}, so its parameters cannot be edited.
               </p>
             )}
+          </Panel>
+          <Panel title="Exits">
+            <ExitsForm key={s.name} exits={s.exits} onSave={saveExits} />
           </Panel>
           <Panel title="Positions">
             {s.positions.length === 0 ? (
