@@ -1,12 +1,12 @@
 /**
  * What the API needs from the process, in one place: the database, the bus, the exchange, the token,
- * the clock. Defaults are the process's own (db(), bus(), the configured exchange, the secret); the local
+ * the clock. Defaults are the process's own (requestDb(), bus(), the configured exchange, the secret); the local
  * runner and tests pass theirs.
  */
 import { type Bus, bus as processBus } from '@weaver/shared/bus';
 import { clock } from '@weaver/shared/clock';
 import { secrets } from '@weaver/shared/config';
-import { db, type Sql } from '@weaver/shared/db';
+import { requestDb, type Sql } from '@weaver/shared/db';
 import { type ExchangeAdapter, getExchange } from '@weaver/shared/exchanges';
 import { type GatewayEnv, parseGatewayEnv } from './config.ts';
 import { RateLimiter } from './limits.ts';
@@ -31,7 +31,7 @@ export function createDeps(overrides: DepsOverrides = {}): Deps {
   let token: { value: string | undefined } | undefined;
   return {
     env,
-    sql: overrides.sql ?? db,
+    sql: overrides.sql ?? requestDb,
     bus: overrides.bus ?? processBus,
     exchange: overrides.exchange ?? getExchange,
     // Read once: the secret file is mounted at deploy time, and a file read per request would cost more

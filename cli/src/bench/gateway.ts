@@ -17,7 +17,8 @@ import { TradePage, TradesQuery } from '@weaver/shared/schemas';
 import autocannon from 'autocannon';
 import type { Benchmark } from '../commands/bench.ts';
 
-const POOL = 8;
+/** DATABASE_POOL_MAX's default: the gateway as it ships. */
+const POOL = 5;
 const CONNECTIONS = 32;
 
 function withDatabase(url: string, name: string): string {
