@@ -191,7 +191,15 @@ describe('the dashboard against npm start', () => {
       enabled: false,
     });
 
-    // Live versus backtest for the demo strategy over the period the form proposes.
+    // Live versus backtest for the demo strategy over the period the form proposes: a period it traded,
+    // so first the demo must have taken a signal (on a loaded machine its first may come late).
+    await expect
+      .poll(
+        async () =>
+          (await product.api<{ items: unknown[] }>('/api/signals?strategy=demo-sma&limit=1')).items.length,
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBeGreaterThan(0);
     const period = page.getByRole('form', { name: 'Parity period' });
     await period.getByLabel('Strategy').selectOption('demo-sma');
     // The demo keeps trading: the page must show the very answer it got.
