@@ -11,7 +11,7 @@ import { loadSeries } from '../db/bars.ts';
 import { listStrategies } from '../db/strategies.ts';
 import { HttpError } from '../runtime/errors.ts';
 import { type StrategyConfig, TIMEFRAME_MS } from '../schemas/index.ts';
-import { prepareStrategy } from '../strategies/index.ts';
+import { exitRuleText, prepareStrategy } from '../strategies/index.ts';
 import { isoTime } from './calendar.ts';
 import { concatSeries } from './data.ts';
 import { runBacktest, type SimulationSettings } from './run.ts';
@@ -159,7 +159,6 @@ async function strategyParity(
   for (const f of outcome.fills) {
     if (f.reason !== 'signal' && f.time >= from && f.time <= to) simulatedExits.set(key(f.symbol, f.time), f);
   }
-  const rule = (r: string) => r.replace('_', ' ');
   out.signals.live = liveSignals.length;
   out.signals.backtest = decisions.length + simulatedExits.size;
   const simulated = new Map<string, DecisionRecord>(decisions.map((d) => [key(d.symbol, d.time), d]));
@@ -192,8 +191,8 @@ async function strategyParity(
         live,
         backtest: x ? { side: x.side, price: x.price } : null,
         cause: x
-          ? `both exited on this bar, live by its ${rule(l.exit_rule)}, the backtest by its ${rule(x.reason)}`
-          : `a live ${rule(l.exit_rule)} the backtest did not take on this bar (its position or entry price differed)`,
+          ? `both exited on this bar, live by its ${exitRuleText(l.exit_rule)}, the backtest by its ${exitRuleText(x.reason)}`
+          : `a live ${exitRuleText(l.exit_rule)} the backtest did not take on this bar (its position or entry price differed)`,
       });
       continue;
     }
@@ -229,7 +228,7 @@ async function strategyParity(
       barTime: isoTime(x.time),
       live: null,
       backtest: { side: x.side, price: x.price },
-      cause: `a ${rule(x.reason)} the backtest took that live trading did not (its position or entry price differed)`,
+      cause: `a ${exitRuleText(x.reason)} the backtest took that live trading did not (its position or entry price differed)`,
     });
   }
   const created = Date.parse(s.createdAt);
@@ -309,7 +308,7 @@ async function strategyParity(
     else if (l.order_qty !== null && qty < Number(l.order_qty))
       cause = `a partial fill: ${qty} of ${l.order_qty}`;
     else if (l.exit_rule !== null && live.price !== backtest.price)
-      cause = `an exit (${rule(l.exit_rule)}): the backtest fills at the level inside the bar, ${backtest.price}; live trading orders at the bar's close and filled at ${live.price} (${bps(live.price, backtest.price)} bps)`;
+      cause = `an exit (${exitRuleText(l.exit_rule)}): the backtest fills at the level inside the bar, ${backtest.price}; live trading orders at the bar's close and filled at ${live.price} (${bps(live.price, backtest.price)} bps)`;
     else if (live.price !== backtest.price) {
       const lag = l.signal_created_at.getTime() - barTime;
       // A signal taken well after its bar (a restart, a backlog) is filled later than the next open.
@@ -342,7 +341,7 @@ async function strategyParity(
     const cause = !l
       ? 'no live signal for this decision (see the signal difference)'
       : l.exit_rule !== null
-        ? `live trading stored its ${l.exit_rule.replace('_', ' ')} on this bar instead of this decision (see the signal difference)`
+        ? `live trading stored its ${exitRuleText(l.exit_rule)} on this bar instead of this decision (see the signal difference)`
         : l.status === 'skipped' || l.status === 'rejected'
           ? `the live signal was ${l.status}: ${l.status_reason ?? 'no reason recorded'}`
           : l.status === 'new'

@@ -36,6 +36,7 @@ import {
   type BarView,
   BUY,
   exitHit,
+  exitRuleText,
   hasExits,
   loadStrategy,
   mergeExits,
@@ -160,7 +161,7 @@ async function watchExits(
         side: closing,
         price: series.close[i],
         exit: hit.rule,
-        reason: `${hit.rule.replace('_', ' ')}: ${long ? 'low' : 'high'} ${long ? bar.low : bar.high} reached ${Number(hit.level.toPrecision(10))} (entry ${entry}, ${long ? 'long' : 'short'} ${Math.abs(qty)})`,
+        reason: `${exitRuleText(hit.rule)}: ${long ? 'low' : 'high'} ${long ? bar.low : bar.high} reached ${Number(hit.level.toPrecision(10))} (entry ${entry}, ${long ? 'long' : 'short'} ${Math.abs(qty)})`,
       };
     }
     mark = long ? Math.max(mark, bar.high) : Math.min(mark, bar.low);

@@ -64,6 +64,7 @@ import {
   type StrategyConfig,
   TIMEFRAMES,
 } from '../schemas/index.ts';
+import { exitRuleText } from '../strategies/exits.ts';
 import { errorMessage, logOf, type PipelineContext } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import type { ManualOrder, PlaceOrderInput } from './inputs.ts';
@@ -163,7 +164,7 @@ export async function sizeSignal(
     const closes = signal.side === 'sell' ? isPositive(position) : isNegative(position);
     if (!closes)
       return {
-        skip: `${signal.exit.replace('_', ' ')}: no ${signal.side === 'sell' ? 'long' : 'short'} position left to close`,
+        skip: `${exitRuleText(signal.exit)}: no ${signal.side === 'sell' ? 'long' : 'short'} position left to close`,
       };
     qty = abs(position);
   } else if (signal.side === 'buy') {

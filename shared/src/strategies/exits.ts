@@ -16,6 +16,9 @@ export function mergeExits(moduleExits: StrategyExits, configExits: StrategyExit
   return out;
 }
 
+/** An exit's name as a person reads it: 'stop_loss' → 'stop loss'. */
+export const exitRuleText = (rule: string): string => rule.replace('_', ' ');
+
 export const hasExits = (e: StrategyExits): boolean =>
   (e.stopLoss ?? 0) > 0 || (e.takeProfit ?? 0) > 0 || (e.trailingStop ?? 0) > 0;
 

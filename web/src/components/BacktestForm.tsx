@@ -7,7 +7,7 @@ import {
   type SweepRequestInput,
   type SweepSummary,
 } from '@weaver/shared/schemas';
-import { type FormEvent, useId, useMemo, useState } from 'react';
+import { type FormEvent, Fragment, useId, useMemo, useState } from 'react';
 import useSWR, { useSWRConfig } from 'swr';
 import { ApiError, api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
@@ -16,10 +16,12 @@ import { navigate } from '../app/router.ts';
 import { draftFrom, type ParamDraft, type ParamSchema, readDraft } from '../lib/paramSchema.ts';
 import { parseSweepValues, SWEEP_VALUES_HINT } from '../lib/sweepValues.ts';
 import {
+  EXIT_KEYS,
+  EXIT_LABELS,
+  exitsOf,
   fieldKit,
   ModuleSelect,
   parseSymbols,
-  percentOf,
   SIZING_LABEL,
   SizingSelect,
   type SizingType,
@@ -51,19 +53,10 @@ interface Settings {
   symbolMode: 'each' | 'together';
 }
 
-/** Percent in the form, fractions of the entry price in the API; blank: none (or the module's own). */
-function exitsOf(s: Settings): { exits?: BacktestConfigInput['exits'] } {
-  const exits = {
-    stopLoss: percentOf(s.stopLoss),
-    takeProfit: percentOf(s.takeProfit),
-    trailingStop: percentOf(s.trailingStop),
-  };
-  return Object.values(exits).some((v) => v !== undefined) ? { exits } : {};
-}
-
 /** Settings both kinds of run share; blank optional fields are left to the server's defaults. */
 function common(s: Settings) {
   const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
+  const exits = exitsOf(s);
   return {
     name: s.name.trim() || undefined,
     symbols: parseSymbols(s.symbols),
@@ -77,7 +70,8 @@ function common(s: Settings) {
         ? undefined
         : ({ type: 'percent', percent: Number(s.commissionPercent) } as const),
     slippageBps: num(s.slippageBps),
-    ...exitsOf(s),
+    // Left to the module's defaults when none is typed.
+    ...(Object.keys(exits).length ? { exits } : {}),
   };
 }
 
@@ -281,21 +275,11 @@ export function BacktestForm() {
               'Slippage (bps)',
               text('slippageBps', { inputMode: 'decimal', placeholder: '0' }),
             )}
-            {field(
-              'stopLoss',
-              'Stop loss (%)',
-              text('stopLoss', { inputMode: 'decimal', placeholder: 'none' }),
-            )}
-            {field(
-              'takeProfit',
-              'Take profit (%)',
-              text('takeProfit', { inputMode: 'decimal', placeholder: 'none' }),
-            )}
-            {field(
-              'trailingStop',
-              'Trailing stop (%)',
-              text('trailingStop', { inputMode: 'decimal', placeholder: 'none' }),
-            )}
+            {EXIT_KEYS.map((k) => (
+              <Fragment key={k}>
+                {field(k, EXIT_LABELS[k], text(k, { inputMode: 'decimal', placeholder: 'none' }))}
+              </Fragment>
+            ))}
             {field('name', 'Name (optional)', text('name'))}
             {mode === 'sweep' ? (
               <>

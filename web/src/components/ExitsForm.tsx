@@ -1,16 +1,10 @@
 import type { Exits } from '@weaver/shared/schemas';
 import { type FormEvent, Fragment, useId, useState } from 'react';
 import { ApiError } from '../api/client.ts';
-import { fieldKit, percentOf } from './formFields.tsx';
+import { EXIT_KEYS, EXIT_LABELS, type ExitKey, fieldKit, percentOf } from './formFields.tsx';
 import { errorMessage } from './states.tsx';
 
-type Key = 'stopLoss' | 'takeProfit' | 'trailingStop';
-
-const LABELS: Record<Key, string> = {
-  stopLoss: 'Stop loss (%)',
-  takeProfit: 'Take profit (%)',
-  trailingStop: 'Trailing stop (%)',
-};
+type Key = ExitKey;
 
 /** A fraction as the percentage a person types (0.05 → "5"); none → blank. */
 const percentText = (f: number | undefined): string =>
@@ -37,7 +31,7 @@ export function ExitsForm({ exits, onSave }: { exits: Exits; onSave: (exits: Exi
     setNotice(null);
     const mine: Partial<Record<Key, string>> = {};
     const next: Exits = {};
-    for (const k of Object.keys(LABELS) as Key[]) {
+    for (const k of EXIT_KEYS) {
       const f = percentOf(values[k]);
       if (f !== undefined && !(f > 0)) mine[k] = 'must be a number above 0';
       else if (f !== undefined) next[k] = f;
@@ -53,7 +47,7 @@ export function ExitsForm({ exits, onSave }: { exits: Exits; onSave: (exits: Exi
         const placed: Partial<Record<Key, string>> = {};
         for (const [path, msg] of Object.entries(err.fields)) {
           const k = path.split('.')[1] as Key;
-          if (path.startsWith('exits.') && k in LABELS) placed[k] = msg;
+          if (path.startsWith('exits.') && k in EXIT_LABELS) placed[k] = msg;
         }
         setErrors(placed);
       }
@@ -70,11 +64,11 @@ export function ExitsForm({ exits, onSave }: { exits: Exits; onSave: (exits: Exi
         order.
       </p>
       <div className="form-grid">
-        {(Object.keys(LABELS) as Key[]).map((k) => (
+        {EXIT_KEYS.map((k) => (
           <Fragment key={k}>
             {field(
               k,
-              LABELS[k],
+              EXIT_LABELS[k],
               <input
                 {...aria(k)}
                 inputMode="decimal"

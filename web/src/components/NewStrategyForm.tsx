@@ -1,15 +1,17 @@
 import type { BarSeriesList, StrategyCreate, StrategySummary } from '@weaver/shared/schemas';
-import { type FormEvent, useId, useMemo, useState } from 'react';
+import { type FormEvent, Fragment, useId, useMemo, useState } from 'react';
 import useSWR from 'swr';
 import { ApiError, api } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
 import type { StrategyModuleList } from '../api/types.ts';
 import { draftFrom, type ParamDraft, type ParamSchema, readDraft } from '../lib/paramSchema.ts';
 import {
+  EXIT_KEYS,
+  EXIT_LABELS,
+  exitsOf,
   fieldKit,
   ModuleSelect,
   parseSymbols,
-  percentOf,
   SIZING_LABEL,
   SizingSelect,
   type SizingType,
@@ -53,11 +55,7 @@ function bodyOf(s: Settings, module: string, params: Record<string, unknown>): S
     symbols: parseSymbols(s.symbols),
     timeframe: s.timeframe as StrategyCreate['timeframe'],
     sizing: sizingOf(s.sizing, s.sizingValue),
-    exits: {
-      stopLoss: percentOf(s.stopLoss),
-      takeProfit: percentOf(s.takeProfit),
-      trailingStop: percentOf(s.trailingStop),
-    },
+    exits: exitsOf(s),
     allowShort: s.allowShort,
     enabled: s.enabled,
   };
@@ -227,21 +225,11 @@ export function NewStrategyForm({
               <SizingSelect aria={aria('sizing')} value={s.sizing} onChange={(sizing) => set({ sizing })} />,
             )}
             {field('sizingValue', SIZING_LABEL[s.sizing], text('sizingValue', { inputMode: 'decimal' }))}
-            {field(
-              'stopLoss',
-              'Stop loss (%)',
-              text('stopLoss', { inputMode: 'decimal', placeholder: 'none' }),
-            )}
-            {field(
-              'takeProfit',
-              'Take profit (%)',
-              text('takeProfit', { inputMode: 'decimal', placeholder: 'none' }),
-            )}
-            {field(
-              'trailingStop',
-              'Trailing stop (%)',
-              text('trailingStop', { inputMode: 'decimal', placeholder: 'none' }),
-            )}
+            {EXIT_KEYS.map((k) => (
+              <Fragment key={k}>
+                {field(k, EXIT_LABELS[k], text(k, { inputMode: 'decimal', placeholder: 'none' }))}
+              </Fragment>
+            ))}
             {check('allowShort', 'Allow short positions')}
             {check('enabled', 'Start trading now')}
           </div>

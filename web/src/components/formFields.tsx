@@ -3,7 +3,7 @@
  * labelled field with its hint and its error, the ARIA that ties them to the input, the module and
  * timeframe pickers, and reading symbols and sizing from what was typed.
  */
-import { type BarSeriesList, type Sizing, TIMEFRAMES } from '@weaver/shared/schemas';
+import { type BarSeriesList, type Exits, type Sizing, TIMEFRAMES } from '@weaver/shared/schemas';
 import type { ReactNode } from 'react';
 import type { StrategyModuleList } from '../api/types.ts';
 
@@ -138,3 +138,22 @@ export function SizingSelect({
 /** A percentage typed in a form ("5") as the fraction the API takes (0.05); blank is none. */
 export const percentOf = (text: string): number | undefined =>
   text.trim() === '' ? undefined : Number(text) / 100;
+
+/** The exits' inputs, as percentages of the entry price. */
+export const EXIT_LABELS = {
+  stopLoss: 'Stop loss (%)',
+  takeProfit: 'Take profit (%)',
+  trailingStop: 'Trailing stop (%)',
+} as const;
+export type ExitKey = keyof typeof EXIT_LABELS;
+export const EXIT_KEYS = Object.keys(EXIT_LABELS) as ExitKey[];
+
+/** The exits typed as percentages, as the fractions the API takes; blank ones left out. */
+export function exitsOf(typed: Readonly<Record<ExitKey, string>>): Exits {
+  const out: Exits = {};
+  for (const k of EXIT_KEYS) {
+    const f = percentOf(typed[k]);
+    if (f !== undefined) out[k] = f;
+  }
+  return out;
+}
