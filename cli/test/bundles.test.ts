@@ -176,6 +176,17 @@ const CASES: Record<string, Case> = {
     },
     invalid: { body: {}, field: 'orderIds' },
   },
+  'protect-positions': {
+    async request() {
+      return {
+        body: {},
+        async check(a) {
+          expect(a.body).toMatchObject({ books: expect.any(Array) });
+        },
+      };
+    },
+    invalid: { body: { strategies: [] }, field: 'strategies' },
+  },
   'sync-orders': {
     async request() {
       return {

@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import {
   FINAL_ORDER_STATUSES,
   type Order,
+  type OrderClass,
   type OrderStatus,
   type OrderStatusChange,
   type OrderType,
@@ -26,6 +27,9 @@ interface OrderRow {
   limit_price: string | null;
   stop_price: string | null;
   trail_percent: string | null;
+  order_class: OrderClass;
+  protective: boolean;
+  stop_rule: 'stop_loss' | 'trailing_stop' | null;
   status: OrderStatus;
   filled_qty: string;
   filled_avg_price: string | null;
@@ -52,6 +56,9 @@ const toOrder = (r: OrderRow): Order => ({
   limitPrice: r.limit_price,
   stopPrice: r.stop_price,
   trailPercent: r.trail_percent,
+  orderClass: r.order_class,
+  protective: r.protective,
+  stopRule: r.stop_rule,
   status: r.status,
   filledQty: r.filled_qty,
   filledAvgPrice: r.filled_avg_price,
@@ -79,6 +86,9 @@ export interface NewOrder {
   limitPrice?: string | null;
   stopPrice?: string | null;
   trailPercent?: string | null;
+  orderClass?: OrderClass;
+  protective?: boolean;
+  stopRule?: 'stop_loss' | 'trailing_stop' | null;
 }
 
 /**
@@ -91,10 +101,10 @@ export async function claimOrder(sql: Sql, o: NewOrder): Promise<{ order: Order;
   const [row] = await sql<OrderRow[]>`
     WITH claimed AS (
       INSERT INTO orders (client_order_id, exchange, strategy, signal_id, symbol, side, type, time_in_force,
-                          qty, notional, limit_price, stop_price, trail_percent, status)
+                          qty, notional, limit_price, stop_price, trail_percent, order_class, protective, stop_rule, status)
       VALUES (${o.clientOrderId}, ${o.exchange}, ${o.strategy}, ${o.signalId}, ${o.symbol}, ${o.side}, ${o.type},
               ${o.timeInForce}, ${o.qty ?? null}, ${o.notional ?? null}, ${o.limitPrice ?? null}, ${o.stopPrice ?? null},
-              ${o.trailPercent ?? null}, 'pending_submit')
+              ${o.trailPercent ?? null}, ${o.orderClass ?? 'simple'}, ${o.protective ?? false}, ${o.stopRule ?? null}, 'pending_submit')
       ON CONFLICT DO NOTHING
       RETURNING *
     ), history AS (
@@ -229,4 +239,54 @@ export async function orderHistory(sql: Sql, orderId: number): Promise<OrderStat
   >`
     SELECT order_id, status, at, detail FROM order_status_history WHERE order_id = ${orderId} ORDER BY id`;
   return rows.map((r) => ({ orderId: r.order_id, status: r.status, at: iso(r.at), detail: r.detail }));
+}
+
+/** What protect.ts reads of a book's protective orders, in one statement. */
+export interface ProtectiveState {
+  /** The live protective order (at most one: orders_one_protective_idx). */
+  open: Order | null;
+  /** Protective orders the book ever had: numbers the next one's client order id. */
+  count: number;
+  /** The newest protective order, when the venue refused it (failed), and when it was claimed. */
+  refusedAt: string | null;
+}
+
+export async function protectiveState(sql: Sql, strategy: string, symbol: string): Promise<ProtectiveState> {
+  const [open, [row]] = await Promise.all([
+    openProtectiveOrder(sql, strategy, symbol),
+    sql<{ count: number; refused_at: Date | null }[]>`
+      SELECT
+        (SELECT count(*)::int FROM orders WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective) AS count,
+        (SELECT CASE WHEN status = 'failed' THEN created_at END FROM orders
+           WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective ORDER BY id DESC LIMIT 1) AS refused_at`,
+  ]);
+  return {
+    open,
+    count: row.count,
+    refusedAt: row.refused_at ? iso(row.refused_at) : null,
+  };
+}
+
+/** True when a closing order of the book (not a protective one) or a closing signal is still in flight. */
+export async function closeInFlight(
+  sql: Sql,
+  strategy: string,
+  symbol: string,
+  side: Side,
+): Promise<boolean> {
+  const final = FINAL_STATUSES as OrderStatus[];
+  const [row] = await sql<{ busy: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM orders WHERE strategy = ${strategy} AND symbol = ${symbol} AND side = ${side}
+                     AND NOT protective AND status NOT IN ${sql(final)})
+        OR EXISTS (SELECT 1 FROM signals WHERE strategy = ${strategy} AND symbol = ${symbol} AND side = ${side}
+                     AND status = 'new') AS busy`;
+  return row.busy;
+}
+
+/** The book's live protective order, if any. */
+export async function openProtectiveOrder(sql: Sql, strategy: string, symbol: string): Promise<Order | null> {
+  const [row] = await sql<OrderRow[]>`
+    SELECT * FROM orders WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective
+      AND status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])} LIMIT 1`;
+  return row ? toOrder(row) : null;
 }

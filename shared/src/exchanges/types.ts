@@ -1,6 +1,7 @@
 import type {
   Account,
   Bar,
+  OrderClass,
   OrderIntent,
   OrderStatus,
   OrderType,
@@ -23,6 +24,8 @@ export interface ExchangeOrder {
   notional: string | null;
   limitPrice: string | null;
   stopPrice: string | null;
+  /** 'oco' for a one-cancels-other pair, reported as one order (its legs' fills summed); absent = simple. */
+  orderClass?: OrderClass;
   status: OrderStatus;
   /** Cumulative filled quantity and its average price; fills are derived from changes of these. */
   filledQty: string;
@@ -86,6 +89,11 @@ export interface ExchangeCapabilities {
    * resent id of a filled order is a second order.
    */
   uniqueClientOrderIds?: boolean;
+  /**
+   * True when the venue takes `orderClass: 'oco'` exits (a take-profit limit and a stop for one
+   * quantity, one cancelling the other). Without it a position's resting protection is its stop alone.
+   */
+  oco?: boolean;
 }
 
 /** Typed venue errors, so callers (and the order's row and the UI) know what happened. */

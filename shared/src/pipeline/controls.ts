@@ -3,7 +3,6 @@
  * switch (halt = record the halt + cancel open orders, optionally flatten; resume clears it).
  */
 import { createHash } from 'node:crypto';
-import type { Sql } from 'postgres';
 import { clock } from '../clock/index.ts';
 import {
   clearHalts,
@@ -11,10 +10,8 @@ import {
   getPosition,
   getStrategy,
   listPositions,
-  lockOrder,
   openOrders,
   recordHalt,
-  updateOrder,
 } from '../db/index.ts';
 import { getExchange } from '../exchanges/configured.ts';
 import { ExchangeError } from '../exchanges/index.ts';
@@ -22,12 +19,11 @@ import { abs, isNegative, isZero } from '../money/index.ts';
 import { GLOBAL_SCOPE, strategyScope } from '../risk/index.ts';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { Order, TradingHalt } from '../schemas/index.ts';
+import { requestCancel } from './cancel.ts';
 import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import { type ManualOrderResult, placeManualOrder } from './place-orders.ts';
-import { announceOrder, refreshOrder } from './record-trades.ts';
 import { announceHalt } from './risk-events.ts';
-import { foreignOrderReason } from './venue-orders.ts';
 
 /**
  * Closes a book's position with a market order. The client order id derives from the position's state,
@@ -65,44 +61,18 @@ export async function cancelOrder(ctx: PipelineContext, orderId: number): Promis
   if (['filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed'].includes(order.status)) {
     throw conflict(`order ${orderId} is already ${order.status}`, { orderId: `already ${order.status}` });
   }
-  const exchange = await getExchange(order.exchange);
-  if (order.status === 'pending_submit') {
-    // Never confirmed: cancel it at the exchange if it got there, else withdraw the claim here.
-    const canceled = (await ctx.sql.begin(async (txRaw) => {
-      const tx = txRaw as unknown as Sql;
-      const row = await lockOrder(tx, orderId);
-      if (row?.status !== 'pending_submit') return null;
-      const found = await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
-      // Another order under our id (not ours) is left alone: only our claim is withdrawn.
-      const ex = found && !(await foreignOrderReason(exchange, row, found)) ? found : null;
-      if (ex) {
-        await exchange.cancelOrder(ex.id);
-        return updateOrder(tx, orderId, { status: 'pending_cancel', exchangeOrderId: ex.id });
-      }
-      return updateOrder(tx, orderId, {
-        status: 'canceled',
-        errorMessage: 'canceled before it was submitted',
-      });
-    })) as Order | null;
-    if (canceled) await announceOrder(ctx, canceled);
-    return (await refreshOrder(ctx, orderId)) ?? order;
-  }
   try {
-    if (!order.exchangeOrderId) throw new ExchangeError('not_found', 'order has no exchange id', 404);
-    await exchange.cancelOrder(order.exchangeOrderId);
+    return await requestCancel(ctx, order);
   } catch (e) {
-    // Filled or canceled meanwhile: record what the exchange says and report the conflict.
-    const after = await refreshOrder(ctx, orderId);
+    // Filled or canceled meanwhile (what the exchange says is recorded): report the conflict.
     if (e instanceof ExchangeError && (e.code === 'invalid_order' || e.code === 'not_found')) {
+      const after = await getOrder(ctx.sql, orderId);
       throw conflict(`order ${orderId} cannot be canceled: ${e.message}`, {
         orderId: after?.status ?? 'not cancelable',
       });
     }
     throw e;
   }
-  const after = (await refreshOrder(ctx, orderId)) ?? order;
-  if (after.status !== order.status) await announceOrder(ctx, after);
-  return after;
 }
 
 export interface HaltInput {

@@ -13,9 +13,10 @@
  * Exits (stop-loss, take-profit, trailing stop; the strategy's configuration over the module's
  * defaults) are checked here too, on each new bar against the book's open position, with the
  * backtester's rules (strategies/exits.ts). A bar that reaches one becomes an exit signal, which
- * place-order turns into a market order that only closes the position. So they act at the bar's close,
- * where the backtester fills at the level inside the bar: the parity report shows that difference as
- * slippage. Resting stop and limit orders at the venue are not placed.
+ * place-order turns into a market order that only closes the position. Where the venue holds the exits
+ * as a resting protective order (protect.ts), that order acts inside the bar at the level, and this
+ * watch only covers what it does not (a take-profit on a venue without one-cancels-other orders, or a
+ * venue that refused or takes no stop orders).
  */
 import type { Sql } from 'postgres';
 import { type BarSeries, emptySeries } from '../bars/index.ts';
@@ -27,11 +28,18 @@ import {
   listStrategies,
   loadSeries,
   type NewSignal,
+  openProtectiveOrder,
   sendNow,
   transaction,
 } from '../db/index.ts';
 import { notFound } from '../runtime/errors.ts';
-import { type Position, type Signal, type StrategyConfig, TIMEFRAME_MS } from '../schemas/index.ts';
+import {
+  type Order,
+  type Position,
+  type Signal,
+  type StrategyConfig,
+  TIMEFRAME_MS,
+} from '../schemas/index.ts';
 import {
   type BarView,
   BUY,
@@ -169,6 +177,21 @@ async function watchExits(
   return null;
 }
 
+/**
+ * The exits a resting protective order leaves to the bar-close watch: its stop covers stop-loss and
+ * trailing stop, its limit (or an oco's) the take-profit, and a market close everything.
+ */
+function uncovered(exits: StrategyExits, resting: Order): StrategyExits {
+  if (resting.type === 'market') return {};
+  const out: StrategyExits = { ...exits };
+  if (resting.stopPrice !== null) {
+    delete out.stopLoss;
+    delete out.trailingStop;
+  }
+  if (resting.orderClass === 'oco' || resting.type === 'limit') delete out.takeProfit;
+  return out;
+}
+
 /** The hint as stored (a copy: a strategy may reuse its object); a plain market order is stored as none. */
 function orderOf(h: OrderHint | null | undefined): OrderHint | null {
   if (!h || (h.type === 'market' && h.timeInForce === undefined)) return null;
@@ -267,10 +290,15 @@ async function evaluateSymbol(
     });
   }
   if (hasExits(exits)) {
-    const position = await getPosition(tx, strategy.name, symbol);
-    const exit = position
-      ? await watchExits(tx, strategy, exits, position, series, replay.length, signals)
-      : null;
+    const [position, resting] = await Promise.all([
+      getPosition(tx, strategy.name, symbol),
+      openProtectiveOrder(tx, strategy.name, symbol),
+    ]);
+    const watched = resting ? uncovered(exits, resting) : exits;
+    const exit =
+      position && hasExits(watched)
+        ? await watchExits(tx, strategy, watched, position, series, replay.length, signals)
+        : null;
     if (exit) {
       const i = signals.findIndex((x) => x.barTime === exit.barTime);
       if (i >= 0) signals.splice(i, 1);

@@ -17,6 +17,7 @@ export * from './fetch-bars.ts';
 export * from './generate-signals.ts';
 export * from './inputs.ts';
 export * from './place-orders.ts';
+export * from './protect.ts';
 export * from './reconcile.ts';
 export * from './record-trades.ts';
 export * from './risk-events.ts';

@@ -16,28 +16,20 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { clock } from '../clock/index.ts';
 import {
-  claimOrder,
-  getOrder,
   getOrderByClientId,
   getPosition,
   getSignals,
   getStrategy,
   latestBarTime,
-  lockOrder,
-  lockOrderByClientId,
   markSignal,
-  type NewOrder,
   openOrders,
+  openProtectiveOrder,
   pgArray,
-  sendNow,
-  type TransactionControl,
   transaction,
-  updateOrder,
 } from '../db/index.ts';
 import { defaultExchangeName, getExchange } from '../exchanges/configured.ts';
-import { type ExchangeAdapter, ExchangeError, type ExchangeOrder } from '../exchanges/index.ts';
+import type { ExchangeAdapter } from '../exchanges/index.ts';
 import { marketHoursFor } from '../exchanges/market-hours.ts';
 import {
   abs,
@@ -53,7 +45,7 @@ import {
   sub,
   sum,
 } from '../money/index.ts';
-import { checkOrderRisk, loadRiskState, type RiskCode } from '../risk/index.ts';
+import type { RiskCode } from '../risk/index.ts';
 import { HttpError, notFound } from '../runtime/errors.ts';
 import {
   type ManualOrderResult,
@@ -65,12 +57,19 @@ import {
   TIMEFRAMES,
 } from '../schemas/index.ts';
 import { exitRuleText } from '../strategies/exits.ts';
+import { cancelConfirmed } from './cancel.ts';
 import { errorMessage, logOf, type PipelineContext } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import type { ManualOrder, PlaceOrderInput } from './inputs.ts';
-import { announceOrder, refreshOrder } from './record-trades.ts';
-import { haltForDailyLoss } from './risk-events.ts';
-import { foreignOrderReason, intentOf } from './venue-orders.ts';
+import { protectHeldBook, withBookLock } from './protect.ts';
+import {
+  claimAndSubmit,
+  finishSubmit,
+  type PlaceOutcome,
+  type SubmitResult,
+  type SubmitVeto,
+  submitClaimed,
+} from './submit.ts';
 
 /** 'wv-' + 29 hex digits of sha256(strategy|symbol|bar time|side): 32 characters, so Binance accepts it too. */
 export function clientOrderIdFor(strategy: string, symbol: string, barTime: string, side: Side): string {
@@ -81,9 +80,6 @@ export function clientOrderIdFor(strategy: string, symbol: string, barTime: stri
 /** Random id for a manual order placed without an idempotency key. */
 export const manualClientOrderId = (): string => `wv-m${randomBytes(14).toString('hex')}`;
 
-/** Serialises risk check + claim across every worker: limits see each other's claims. */
-const RISK_LOCK = 0x7269736b;
-
 /** A pending_submit row older than this, unknown to the exchange, is abandoned rather than submitted late. */
 export const PENDING_SUBMIT_TTL_MS = 2 * 60_000;
 
@@ -93,8 +89,7 @@ export const PENDING_SUBMIT_TTL_MS = 2 * 60_000;
  * disabled strategy) · rejected: a risk limit refused it · failed: the exchange refused it · retry: the
  * exchange did not answer; the claim waits for the next delivery or the reconcile sweep.
  */
-export type PlaceOutcome = ManualOrderResult['outcome'];
-export type { ManualOrderResult };
+export type { ManualOrderResult, PlaceOutcome };
 
 export interface PlaceResult {
   signalId: number | null;
@@ -108,14 +103,18 @@ export interface PlaceResult {
 
 // ---- sizing -------------------------------------------------------------------------------------
 
-/** The book's position plus what its open orders will still add or remove (signed). */
+/**
+ * The book's position plus what its open orders will still add or remove (signed). A resting protective
+ * order is not a planned change: it closes the position only if the market reaches its level, and any
+ * other closing order cancels it first (protect.ts).
+ */
 export async function effectivePosition(sql: Sql, strategy: string, symbol: string): Promise<string> {
   const [position, open] = await Promise.all([
     getPosition(sql, strategy, symbol),
     openOrders(sql, { strategy, symbol }),
   ]);
   const pending = open
-    .filter((o) => o.qty !== null)
+    .filter((o) => o.qty !== null && !o.protective)
     .map((o) => {
       const rest = sub(o.qty!, o.filledQty);
       return o.side === 'buy' ? rest : neg(rest);
@@ -187,257 +186,6 @@ export async function sizeSignal(
   return { qty };
 }
 
-// ---- claim, risk, submit ------------------------------------------------------------------------
-
-interface Claim {
-  intent: NewOrder;
-  referencePrice: string;
-  /** The book's position including open orders, for the risk check. */
-  position: string;
-}
-
-interface SubmitResult {
-  outcome: PlaceOutcome;
-  order: Order | null;
-  reason?: string;
-  /** The exchange reported fills already: book them now. */
-  hasFills?: boolean;
-}
-
-/** Decides, inside the submit transaction and through `tx` only, that a claim must not be sent now. */
-type SubmitVeto = (order: Order, tx: Sql, exchange: ExchangeAdapter) => Promise<string | null>;
-
-/** The outcome, and the order state to announce on orders.updated once the transaction committed. */
-type Submitted = { result: SubmitResult; announce: Order | null };
-
-/**
- * Step 2–3 of claim-then-submit, inside `tx`: lock the claimed row (another worker holding it is already
- * submitting), look the id up at the exchange unless this worker created the row, submit, and store the
- * answer (the caller announces it on orders.updated once committed). `beforeSubmit`
- * may veto a late submission (a signal gone stale meanwhile). `locked` is the row's lock when the
- * caller took it already; `claimCommitted`, when the claim's commit travelled ahead of that lock, is
- * confirmed before anything reaches the exchange.
- */
-async function submitIn(
-  ctx: PipelineContext,
-  tx: Sql,
-  control: TransactionControl,
-  orderId: number,
-  created: boolean,
-  referencePrice: string | undefined,
-  beforeSubmit?: SubmitVeto,
-  locked?: Promise<Order | null>,
-  claimCommitted?: Promise<void>,
-): Promise<Submitted> {
-  const log = logOf(ctx);
-  const row = await (locked ?? lockOrder(tx, orderId));
-  await claimCommitted;
-  if (!row) return { result: { outcome: 'in_progress', order: null }, announce: null };
-  if (row.status !== 'pending_submit') {
-    if (row.signalId !== null) await markSignal(tx, row.signalId, 'ordered', null, { force: true });
-    return { result: { outcome: 'exists', order: row }, announce: null };
-  }
-  /** Stores the row's new state, marks its signal and commits: one round trip for all three. */
-  const settle = async (
-    update: Parameters<typeof updateOrder>[2],
-    signal: { status: 'ordered' | 'skipped' | 'rejected'; reason: string | null },
-    result: (stored: Order) => SubmitResult,
-  ): Promise<Submitted> => {
-    const [stored] = await Promise.all([
-      updateOrder(tx, row.id, update),
-      row.signalId !== null
-        ? markSignal(tx, row.signalId, signal.status, signal.reason, { force: true })
-        : null,
-      control.commit(),
-    ]);
-    return { result: result(stored), announce: stored };
-  };
-  const fail = (code: string, message: string, httpStatus: number | null): Promise<Submitted> =>
-    settle(
-      { status: 'failed', errorCode: code, errorMessage: message, detail: { code, message, httpStatus } },
-      { status: 'rejected', reason: `exchange refused: ${code}: ${message}` },
-      (stored) => ({ outcome: 'failed', order: stored, reason: `${code}: ${message}` }),
-    );
-  const exchange = await getExchange(row.exchange);
-  // The symbol lets venues that index orders per symbol (CCXT) find a closed order too.
-  let ex: ExchangeOrder | null = created
-    ? null
-    : await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
-  if (ex) {
-    // Found after a crash or a redelivery: ours only if it is the order this row describes.
-    const foreign = await foreignOrderReason(exchange, row, ex);
-    if (foreign) return fail('duplicate_client_order_id', foreign, null);
-  } else {
-    const veto = beforeSubmit ? await beforeSubmit(row, tx, exchange) : null;
-    if (veto) {
-      return settle(
-        { status: 'failed', errorCode: 'abandoned', errorMessage: veto },
-        { status: 'skipped', reason: veto },
-        (stored) => ({ outcome: 'skipped', order: stored, reason: veto }),
-      );
-    }
-    try {
-      ex = await exchange.submitOrder(intentOf(row, referencePrice));
-    } catch (e) {
-      if (e instanceof ExchangeError && e.code === 'duplicate_client_order_id') {
-        // An earlier attempt may have landed (adopt it), or the id belongs to another order (fail).
-        const found = await exchange.getOrderByClientId(row.clientOrderId, row.symbol);
-        if (found) {
-          const foreign = await foreignOrderReason(exchange, row, found);
-          if (foreign) return fail('duplicate_client_order_id', foreign, e.status ?? null);
-          ex = found;
-        }
-      }
-      if (!ex) {
-        const code = e instanceof ExchangeError ? e.code : 'unknown';
-        const message = errorMessage(e);
-        if (e instanceof ExchangeError && e.retryable) {
-          // The exchange may or may not have it: keep the claim; the next attempt looks it up first.
-          log.warn({ orderId: row.id, code, err: message }, 'submit not confirmed; will retry');
-          const kept = await updateOrder(tx, row.id, {
-            status: 'pending_submit',
-            errorCode: code,
-            errorMessage: message,
-          });
-          return { result: { outcome: 'retry', order: kept, reason: message }, announce: null };
-        }
-        return fail(code, message, e instanceof ExchangeError ? (e.status ?? null) : null);
-      }
-    }
-  }
-  const hasFills = !isZero(ex.filledQty);
-  // Fills are booked by recordTrades, which moves the status along with them; until then a filled
-  // order reads as accepted so it is never final without its fills.
-  return settle(
-    {
-      status: hasFills ? 'accepted' : ex.status,
-      exchangeOrderId: ex.id,
-      submittedAt: ex.submittedAt,
-      errorCode: null,
-      errorMessage: null,
-      detail: { exchangeStatus: ex.status, exchangeOrderId: ex.id, recovered: !created },
-    },
-    { status: 'ordered', reason: null },
-    (stored) => ({ outcome: 'ordered', order: stored, hasFills }),
-  );
-}
-
-/** Resumes an existing claim (a redelivery, a restart, the reconcile sweep) in its own transaction. */
-async function submitClaimed(
-  ctx: PipelineContext,
-  orderId: number,
-  referencePrice: string | undefined,
-  beforeSubmit?: SubmitVeto,
-): Promise<SubmitResult> {
-  // Asynchronous commit: see claimAndSubmit.
-  const { result, announce } = await transaction(
-    ctx.sql,
-    (tx, control) => submitIn(ctx, tx, control, orderId, false, referencePrice, beforeSubmit),
-    { synchronousCommit: false },
-  );
-  if (announce) await announceOrder(ctx, announce);
-  return result;
-}
-
-type ClaimOutcome =
-  | { kind: 'rejected'; code: RiskCode; reason: string }
-  | { kind: 'claimed'; order: Order; created: boolean; submit: SubmitResult };
-
-/**
- * Claim-then-submit on one connection. Under the risk lock: if no row has the client order id, run the
- * risk checks and insert the claim. Then COMMIT (the claim is durable, the risk lock released) and, in
- * the same write, BEGIN the submit transaction that locks the row — no round trip between the two.
- * `accept` may refuse an existing claim before anything is sent (a manual id another book owns);
- * `veto` (for claims this worker did not create) may abandon a late one.
- */
-async function claimAndSubmit(
-  ctx: PipelineContext,
-  c: Claim,
-  opts: {
-    accept?: (order: Order, created: boolean) => void;
-    veto?: SubmitVeto;
-  } = {},
-): Promise<ClaimOutcome> {
-  const now = clock().now();
-  // The claim must outlive a crash of this process before the venue hears of the order: a commit does.
-  // Only a venue that would take a lost claim's id again as a new order (Binance: ids of closed orders
-  // are free) needs it to outlive a PostgreSQL crash too (the disk); one that refuses any id it has
-  // seen answers the retry with "duplicate", and the order is adopted.
-  const venue = await getExchange(c.intent.exchange);
-  const done = await transaction(
-    ctx.sql,
-    async (tx, control) => {
-      // Sent first, so the risk state below is read under the lock; both travel in one round trip.
-      const lock = sendNow(tx`SELECT pg_advisory_xact_lock(${RISK_LOCK})`);
-      const state = await loadRiskState(tx, {
-        strategy: c.intent.strategy,
-        clientOrderId: c.intent.clientOrderId,
-        now,
-      });
-      await lock;
-      let claiming: Promise<{ order: Order; created: boolean }>;
-      if (state.existingOrderId !== null) {
-        claiming = getOrder(tx, state.existingOrderId).then((order) => ({ order: order!, created: false }));
-      } else {
-        const check = await checkOrderRisk(tx, state, {
-          strategy: c.intent.strategy,
-          symbol: c.intent.symbol,
-          side: c.intent.side,
-          qty: c.intent.qty ?? div(c.intent.notional!, c.referencePrice),
-          price: c.referencePrice,
-          position: c.position,
-          now,
-        });
-        if (!check.verdict.ok) {
-          const rejected = {
-            kind: 'rejected' as const,
-            code: check.verdict.code,
-            reason: check.verdict.reason,
-          };
-          return { outcome: rejected, announce: null, breach: check.breach };
-        }
-        claiming = claimOrder(tx, c.intent);
-      }
-      // The claim, its COMMIT, the submit transaction's BEGIN and the row's lock travel in one round
-      // trip, in that order. The submit's outcome need not wait for the disk: lost in a PostgreSQL
-      // crash, the row is pending_submit again and the next attempt looks the order up first.
-      claiming.catch(() => {}); // awaited below
-      await control.sent();
-      const committed = control.checkpoint({ synchronousCommit: false });
-      const locked = lockOrderByClientId(tx, c.intent.clientOrderId);
-      // Both awaited in submitIn, unless the claim failed first.
-      committed.catch(() => {});
-      locked.catch(() => {});
-      const claimed = await claiming;
-      opts.accept?.(claimed.order, claimed.created);
-      const submitted = await submitIn(
-        ctx,
-        tx,
-        control,
-        claimed.order.id,
-        claimed.created,
-        c.referencePrice,
-        claimed.created ? undefined : opts.veto,
-        locked,
-        committed,
-      );
-      const outcome: ClaimOutcome = { kind: 'claimed', ...claimed, submit: submitted.result };
-      return { outcome, announce: submitted.announce, breach: null };
-    },
-    { synchronousCommit: venue.capabilities.uniqueClientOrderIds !== true },
-  );
-  if (done.breach) await haltForDailyLoss(ctx, done.breach);
-  if (done.announce) await announceOrder(ctx, done.announce);
-  return done.outcome;
-}
-
-/** After the submit: book fills the venue reported at once (a marketable order on a live venue). */
-async function finishSubmit(ctx: PipelineContext, r: SubmitResult): Promise<Order | null> {
-  if (!r.order) return null;
-  if (r.hasFills) return refreshOrder(ctx, r.order.id);
-  return r.order;
-}
-
 // ---- signals ------------------------------------------------------------------------------------
 
 async function staleReason(sql: Sql, signal: Signal): Promise<string | null> {
@@ -464,7 +212,34 @@ async function signalVeto(tx: Sql, signal: Signal, exchange: ExchangeAdapter): P
   return (await staleReason(tx, signal)) ?? (await marketClosedReason(exchange, signal.symbol));
 }
 
-async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceResult> {
+/**
+ * Runs `place` — an order that may take the book's position — after cancelling the book's resting
+ * protective order, confirmed, under the book's lock: the venue holds that order's quantity, and both
+ * could otherwise sell the same shares. When `place` sends nothing (`sent` says), the protection goes
+ * back before the lock is released. Without a protective order on that side, `place` just runs.
+ */
+async function releasingProtection<T>(
+  ctx: PipelineContext,
+  book: { strategy: string; symbol: string; side: Side },
+  protective: Order | null,
+  place: () => Promise<T>,
+  sent: (r: T) => boolean,
+): Promise<T> {
+  if (!protective || protective.side !== book.side) return place();
+  return withBookLock(ctx, book.strategy, book.symbol, async () => {
+    await cancelConfirmed(ctx, protective);
+    const r = await place();
+    if (!sent(r)) {
+      const config = await getStrategy(ctx.sql, book.strategy);
+      if (config) await protectHeldBook(ctx, config, book.symbol);
+    }
+    return r;
+  });
+}
+
+const wentOut = (r: { outcome: PlaceOutcome }): boolean => r.outcome === 'ordered' || r.outcome === 'exists';
+
+async function placeSignal(ctx: PipelineContext, signal: Signal, released = false): Promise<PlaceResult> {
   const base = { signalId: signal.id };
   const clientOrderId = clientOrderIdFor(signal.strategy, signal.symbol, signal.barTime, signal.side);
   const price = fromNumber(signal.price);
@@ -473,7 +248,7 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   // Independent reads in one round trip and one snapshot: a concurrent delivery's claim is either in
   // all of them (the order exists: finish it) or in none (claim it; the claim finds the other), never
   // only in the book's open orders (which would read as a position to skip the signal for).
-  const [strategy, existing, stale, position] = await transaction(
+  const [strategy, existing, stale, position, protection] = await transaction(
     ctx.sql,
     (tx, control) =>
       Promise.all([
@@ -481,6 +256,7 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
         getOrderByClientId(tx, clientOrderId),
         fresh ? staleReason(tx, signal) : null,
         fresh ? effectivePosition(tx, signal.strategy, signal.symbol) : null,
+        fresh && !released ? openProtectiveOrder(tx, signal.strategy, signal.symbol) : null,
         control.commit(),
       ]),
     { snapshot: true },
@@ -509,6 +285,10 @@ async function placeSignal(ctx: PipelineContext, signal: Signal): Promise<PlaceR
   if (!strategy) return skip('strategy no longer exists');
   if (!strategy.enabled) return skip('strategy is disabled');
   if (stale) return skip(stale);
+  if (protection && protection.side === signal.side) {
+    // Decided again under the lock, once the protection is gone (and its fills, if any, booked).
+    return releasingProtection(ctx, signal, protection, () => placeSignal(ctx, signal, true), wentOut);
+  }
 
   const exchange = await getExchange(exchangeName);
   const closed = await marketClosedReason(exchange, signal.symbol);
@@ -597,6 +377,12 @@ async function lastPrice(sql: Sql, exchange: ExchangeAdapter, symbol: string): P
  * a risk limit refuses it (nothing is written then).
  */
 export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder): Promise<ManualOrderResult> {
+  const protective =
+    input.strategy === 'manual' ? null : await openProtectiveOrder(ctx.sql, input.strategy, input.symbol);
+  return releasingProtection(ctx, input, protective, () => placeManualOrderNow(ctx, input), wentOut);
+}
+
+async function placeManualOrderNow(ctx: PipelineContext, input: ManualOrder): Promise<ManualOrderResult> {
   const exchangeName = input.exchange ?? defaultExchangeName();
   const exchange = await getExchange(exchangeName).catch((e: unknown) => {
     throw new HttpError(400, 'invalid_input', `unknown exchange "${exchangeName}": ${errorMessage(e)}`, {

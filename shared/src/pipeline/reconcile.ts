@@ -1,6 +1,7 @@
 /**
  * reconcile (cron): sweeps up whatever a lost message left behind, from the database's truth — claims
- * never confirmed, signals never ordered, orders the exchange moved on, fills without trades — and
+ * never confirmed, signals never ordered, orders the exchange moved on, fills without trades, positions
+ * without their resting protection — and
  * snapshots each venue's account for the equity curve.
  */
 import { insertAccountSnapshot, listStrategies, newSignalsWithoutOrders, openOrders } from '../db/index.ts';
@@ -9,6 +10,7 @@ import { errorMessage, logOf, type PipelineContext } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import type { ReconcileInput } from './inputs.ts';
 import { placeSignalOrders, resumePendingOrder } from './place-orders.ts';
+import { protectPositions } from './protect.ts';
 import { bookUnbookedFills, syncOpenOrders } from './record-trades.ts';
 
 export interface ReconcileResult {
@@ -18,6 +20,8 @@ export interface ReconcileResult {
   ordersChanged: number;
   tradesRecorded: number;
   fillsBooked: number;
+  /** Positions whose protective order this run placed or moved. */
+  positionsProtected: number;
   snapshots: number;
   errors: string[];
 }
@@ -36,6 +40,7 @@ export async function reconcile(ctx: PipelineContext, input: ReconcileInput): Pr
     ordersChanged: 0,
     tradesRecorded: 0,
     fillsBooked: 0,
+    positionsProtected: 0,
     snapshots: 0,
     errors,
   };
@@ -77,6 +82,16 @@ export async function reconcile(ctx: PipelineContext, input: ReconcileInput): Pr
     result.fillsBooked = (await bookUnbookedFills(ctx, input.limit)).length;
   } catch (e) {
     note('fills', e);
+  }
+
+  try {
+    // Protection a lost bars.fetched / trades.recorded should have placed or moved.
+    const { books } = await protectPositions(ctx);
+    result.positionsProtected = books.filter((b) => b.action === 'placed' || b.action === 'replaced').length;
+    for (const b of books.filter((x) => x.action === 'error'))
+      note(`protection of ${b.strategy} ${b.symbol}`, new Error(b.reason));
+  } catch (e) {
+    note('protection', e);
   }
 
   if (input.snapshot) {

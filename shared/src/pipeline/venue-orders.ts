@@ -24,6 +24,7 @@ export function intentOf(o: Order, referencePrice?: string): OrderIntent {
     limitPrice: o.limitPrice ?? undefined,
     stopPrice: o.stopPrice ?? undefined,
     trailPercent: o.trailPercent ?? undefined,
+    orderClass: o.orderClass,
     referencePrice,
   };
 }

@@ -167,7 +167,8 @@ export async function loadRiskState(
     SELECT
       (SELECT value FROM settings WHERE key = ${RISK_LIMITS_KEY}) AS limits,
       (SELECT count(*)::int FROM orders
-        WHERE status NOT IN ('filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed')) AS open_orders,
+        WHERE status NOT IN ('filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed')
+          AND NOT protective) AS open_orders,
       (SELECT json_agg(h ORDER BY h.id) FROM trading_halts h
         WHERE h.cleared_at IS NULL AND (h.until IS NULL OR h.until > ${new Date(q.now)})
           AND h.scope IN (${GLOBAL_SCOPE}, ${strategyScope(q.strategy)})) AS halts,

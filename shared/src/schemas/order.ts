@@ -5,6 +5,12 @@ export const OrderType = z.enum(['market', 'limit', 'stop', 'stop_limit', 'trail
 export type OrderType = z.infer<typeof OrderType>;
 export const TimeInForce = z.enum(['day', 'gtc', 'ioc', 'fok', 'opg', 'cls']);
 export type TimeInForce = z.infer<typeof TimeInForce>;
+/**
+ * `oco` (one-cancels-other, an exit only): a take-profit limit at `limitPrice` and a stop at `stopPrice`
+ * resting together for one quantity; whichever trades first cancels the other. Alpaca's vocabulary.
+ */
+export const OrderClass = z.enum(['simple', 'oco']);
+export type OrderClass = z.infer<typeof OrderClass>;
 
 /**
  * Order status lifecycle (Alpaca's vocabulary, which other venues map onto):
@@ -66,6 +72,8 @@ const orderIntentShape = {
   limitPrice: PositiveDecimal.optional(),
   stopPrice: PositiveDecimal.optional(),
   trailPercent: PositiveDecimal.optional(),
+  /** Absent: a simple order. */
+  orderClass: OrderClass.optional(),
   /** Reference price used for sizing and risk checks (the signal bar's close, or a quote). */
   referencePrice: PositiveDecimal.optional(),
 };
@@ -77,6 +85,7 @@ interface OrderFields {
   limitPrice?: string;
   stopPrice?: string;
   trailPercent?: string;
+  orderClass?: OrderClass;
 }
 
 /** The rules every order request follows, whoever sends it: one of qty / notional, the prices its type needs. */
@@ -92,6 +101,14 @@ export function checkOrderFields(o: OrderFields, ctx: z.RefinementCtx): void {
   }
   if (o.type === 'trailing_stop' && o.trailPercent === undefined) {
     ctx.addIssue({ code: 'custom', path: ['trailPercent'], message: 'is required for trailing_stop orders' });
+  }
+  if (o.orderClass === 'oco') {
+    if (o.type !== 'limit')
+      ctx.addIssue({ code: 'custom', path: ['type'], message: 'must be limit for an oco order' });
+    if (o.stopPrice === undefined)
+      ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: 'is required for oco orders' });
+    if (o.qty === undefined)
+      ctx.addIssue({ code: 'custom', path: ['qty'], message: 'is required for oco orders' });
   }
 }
 
@@ -116,6 +133,14 @@ export const Order = z.object({
   limitPrice: DecimalString.nullable(),
   stopPrice: DecimalString.nullable(),
   trailPercent: DecimalString.nullable(),
+  orderClass: OrderClass,
+  /**
+   * A resting stop-loss / take-profit / trailing-stop order that guards the book's position at the venue
+   * (pipeline/protect.ts): not part of the position's planned changes nor of the open-order limit.
+   */
+  protective: z.boolean(),
+  /** The exit a protective order's stop stands for. */
+  stopRule: z.enum(['stop_loss', 'trailing_stop']).nullable(),
   status: OrderStatus,
   filledQty: DecimalString,
   filledAvgPrice: DecimalString.nullable(),

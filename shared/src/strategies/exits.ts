@@ -28,10 +28,46 @@ export interface ExitHit {
   level: number;
 }
 
+/** A position's exit prices: the stop (the tighter of stop-loss and trailing stop) and the target. */
+export interface ExitLevels {
+  stop: number | null;
+  /** Which exit the stop stands for. */
+  stopRule: 'stop_loss' | 'trailing_stop' | null;
+  takeProfit: number | null;
+}
+
 /**
- * Whether a bar's range reached an exit of a position: `long` its direction, `entry` its average entry
- * price, `mark` the best price since entry before this bar (highest high of a long, lowest low of a
- * short; the entry price when there is none). When both the stop and the target are within the bar, the
+ * The levels of a position: `long` its direction, `entry` its average entry price, `mark` the best price
+ * since entry (highest high of a long, lowest low of a short; the entry price when there is none).
+ */
+export function exitLevels(long: boolean, entry: number, mark: number, exits: StrategyExits): ExitLevels {
+  const sl = exits.stopLoss ?? 0;
+  const tp = exits.takeProfit ?? 0;
+  const tr = exits.trailingStop ?? 0;
+  if (long) {
+    const fixed = sl > 0 ? entry * (1 - sl) : 0;
+    const trailing = tr > 0 ? mark * (1 - tr) : 0;
+    const stop = Math.max(fixed, trailing);
+    return {
+      stop: stop > 0 ? stop : null,
+      stopRule: stop > 0 ? (trailing > fixed ? 'trailing_stop' : 'stop_loss') : null,
+      takeProfit: tp > 0 ? entry * (1 + tp) : null,
+    };
+  }
+  const fixed = sl > 0 ? entry * (1 + sl) : Number.POSITIVE_INFINITY;
+  const trailing = tr > 0 ? mark * (1 + tr) : Number.POSITIVE_INFINITY;
+  const stop = Math.min(fixed, trailing);
+  const finite = stop < Number.POSITIVE_INFINITY;
+  return {
+    stop: finite ? stop : null,
+    stopRule: finite ? (trailing < fixed ? 'trailing_stop' : 'stop_loss') : null,
+    takeProfit: tp > 0 ? entry * (1 - tp) : null,
+  };
+}
+
+/**
+ * Whether a bar's range reached an exit of a position (see exitLevels for `long`, `entry` and `mark`,
+ * which counts the bars before this one). When both the stop and the target are within the bar, the
  * stop is assumed first (the pessimistic reading).
  */
 export function exitHit(
@@ -41,23 +77,10 @@ export function exitHit(
   bar: { high: number; low: number },
   exits: StrategyExits,
 ): ExitHit | null {
-  const sl = exits.stopLoss ?? 0;
-  const tp = exits.takeProfit ?? 0;
-  const tr = exits.trailingStop ?? 0;
-  if (long) {
-    const fixed = sl > 0 ? entry * (1 - sl) : 0;
-    const trailing = tr > 0 ? mark * (1 - tr) : 0;
-    const stop = Math.max(fixed, trailing);
-    if (stop > 0 && bar.low <= stop)
-      return { rule: trailing > fixed ? 'trailing_stop' : 'stop_loss', level: stop };
-    if (tp > 0 && bar.high >= entry * (1 + tp)) return { rule: 'take_profit', level: entry * (1 + tp) };
-    return null;
-  }
-  const fixed = sl > 0 ? entry * (1 + sl) : Number.POSITIVE_INFINITY;
-  const trailing = tr > 0 ? mark * (1 + tr) : Number.POSITIVE_INFINITY;
-  const stop = Math.min(fixed, trailing);
-  if (stop < Number.POSITIVE_INFINITY && bar.high >= stop)
-    return { rule: trailing < fixed ? 'trailing_stop' : 'stop_loss', level: stop };
-  if (tp > 0 && bar.low <= entry * (1 - tp)) return { rule: 'take_profit', level: entry * (1 - tp) };
+  const { stop, stopRule, takeProfit } = exitLevels(long, entry, mark, exits);
+  if (stop !== null && stopRule !== null && (long ? bar.low <= stop : bar.high >= stop))
+    return { rule: stopRule, level: stop };
+  if (takeProfit !== null && (long ? bar.high >= takeProfit : bar.low <= takeProfit))
+    return { rule: 'take_profit', level: takeProfit };
   return null;
 }

@@ -9,6 +9,7 @@ import { marketData, OrdersApi, trading } from '@alpacahq/alpaca-trade-api/rest'
 import { clock } from '../../clock/index.ts';
 import { type Logger, logger } from '../../log/index.ts';
 import { countExchangeError, countExchangeRetry } from '../../metrics/counters.ts';
+import { cmp } from '../../money/index.ts';
 import {
   type Account,
   type Bar,
@@ -59,6 +60,8 @@ const CAPABILITIES: ExchangeCapabilities = {
   alwaysOpen: false,
   // "client_order_id must be unique": Alpaca refuses any id it has seen (422).
   uniqueClientOrderIds: true,
+  // order_class "oco": a take-profit limit and a stop-loss for a held position, whole shares, no crypto.
+  oco: true,
 };
 
 /** Largest page Alpaca's bars endpoints serve. */
@@ -221,12 +224,14 @@ export class AlpacaExchange implements ExchangeAdapter {
    * Alpaca's order rules, applied before sending so a 422 never costs a round trip: crypto trades GTC
    * or IOC only (a `day` intent, Weaver's default, becomes GTC) and has no stop or trailing-stop orders;
    * fractional and notional equity orders are DAY only, notional ones are market orders of at least $1;
-   * trailing stops are whole shares.
+   * trailing stops are whole shares. An OCO exit is a limit (take profit) with a stop (stop loss) for a
+   * whole-share equity quantity, DAY or GTC, its take profit on the far side of its stop.
    */
   private prepare(intent: OrderIntent, rules: InstrumentRules & { crypto: boolean }): OrderIntent {
     const bad = (field: string, message: string): never => {
       throw new ExchangeError('invalid_order', `${field} ${message}`);
     };
+    if (intent.orderClass === 'oco') this.checkOco(intent, rules, bad);
     let o = { ...intent };
     if (rules.crypto) {
       if (o.timeInForce === 'day') o.timeInForce = 'gtc';
@@ -235,6 +240,17 @@ export class AlpacaExchange implements ExchangeAdapter {
       if (o.type === 'stop' || o.type === 'trailing_stop') bad('type', `${o.type} is not offered for crypto`);
     }
     o = conformOrder(o, rules);
+    if (o.orderClass === 'oco') {
+      // After conforming: the quantity as sent, both prices on the tick (take profit conservative, stop nearest).
+      if (o.qty !== undefined && !/^\d+$/.test(o.qty)) bad('qty', 'must be whole shares for oco orders');
+      const tpAbove = cmp(o.limitPrice as string, o.stopPrice as string) > 0;
+      if (o.side === 'sell' ? !tpAbove : tpAbove) {
+        bad(
+          'limitPrice',
+          `(take profit) must be ${o.side === 'sell' ? 'above' : 'below'} stopPrice (stop loss)`,
+        );
+      }
+    }
     if (!rules.crypto) {
       const fractional = o.notional !== undefined || (o.qty !== undefined && !/^\d+$/.test(o.qty));
       if (fractional && o.timeInForce !== 'day')
@@ -245,6 +261,21 @@ export class AlpacaExchange implements ExchangeAdapter {
         bad('qty', 'must be whole shares for trailing_stop orders');
     }
     return o;
+  }
+
+  private checkOco(
+    o: OrderIntent,
+    rules: InstrumentRules & { crypto: boolean },
+    bad: (field: string, message: string) => never,
+  ): void {
+    if (rules.crypto) bad('orderClass', 'oco is not offered for crypto');
+    if (o.type !== 'limit') bad('type', 'must be limit for an oco order');
+    if (o.limitPrice === undefined) bad('limitPrice', '(take profit) is required for oco orders');
+    if (o.stopPrice === undefined) bad('stopPrice', '(stop loss) is required for oco orders');
+    if (o.qty === undefined || o.notional !== undefined)
+      bad('qty', 'is required for oco orders, not notional');
+    if (o.timeInForce !== 'day' && o.timeInForce !== 'gtc')
+      bad('timeInForce', 'must be day or gtc for oco orders');
   }
 
   async submitOrder(intent: OrderIntent): Promise<ExchangeOrder> {
@@ -262,6 +293,7 @@ export class AlpacaExchange implements ExchangeAdapter {
         ).then(toExchangeOrder),
       lookup: () => this.getOrderByClientId(order.clientOrderId),
       matches: (existing) =>
+        (existing.orderClass ?? 'simple') === (order.orderClass ?? 'simple') &&
         existing.symbol === order.symbol &&
         existing.side === order.side &&
         existing.type === order.type &&
@@ -288,7 +320,9 @@ export class AlpacaExchange implements ExchangeAdapter {
   }
 
   async getOrder(orderId: string): Promise<ExchangeOrder> {
-    const o = await this.call('order', `order ${orderId}`, () => this.orders.getOrderByOrderID({ orderId }));
+    const o = await this.call('order', `order ${orderId}`, () =>
+      this.orders.getOrderByOrderID({ orderId, nested: true }),
+    );
     return toExchangeOrder(o);
   }
 
@@ -320,7 +354,14 @@ export class AlpacaExchange implements ExchangeAdapter {
     let after: string | undefined;
     for (;;) {
       const page = await this.call('order', 'list open orders', () =>
-        this.orders.getAllOrders({ status: 'open', limit: OPEN_ORDERS_PAGE, direction: 'asc', after }),
+        // nested: an OCO pair's stop leg comes under its parent, so the pair is one order.
+        this.orders.getAllOrders({
+          status: 'open',
+          limit: OPEN_ORDERS_PAGE,
+          direction: 'asc',
+          after,
+          nested: true,
+        }),
       );
       out.push(...page.map(toExchangeOrder));
       if (page.length < OPEN_ORDERS_PAGE) return out;

@@ -1,7 +1,7 @@
 /** Alpaca's models (as the SDK parses them) to Weaver's, and Weaver's order intents to Alpaca's. */
 import type { marketData, trading } from '@alpacahq/alpaca-trade-api/rest';
 import { zonedTime } from '../../market-data/time.ts';
-import { dec, sub } from '../../money/index.ts';
+import { dec, div, isPositive, mul, sub, sum } from '../../money/index.ts';
 import type {
   Account,
   Bar,
@@ -47,7 +47,11 @@ export function toOrderStatus(s: string | undefined): OrderStatus {
   return STATUS[s ?? ''] ?? 'accepted';
 }
 
+/** Alpaca statuses after which an order (or a leg) never trades again. */
+const ALPACA_FINAL = new Set(['filled', 'canceled', 'expired', 'rejected', 'replaced']);
+
 export function toExchangeOrder(o: trading.Order): ExchangeOrder {
+  if (o.orderClass === 'oco') return toOcoOrder(o);
   const crypto = o.assetClass === 'crypto';
   const createdAt = iso(o.createdAt) ?? new Date().toISOString();
   return {
@@ -69,6 +73,69 @@ export function toExchangeOrder(o: trading.Order): ExchangeOrder {
     submittedAt: iso(o.submittedAt) ?? createdAt,
     updatedAt: iso(o.updatedAt) ?? createdAt,
     filledAt: iso(o.filledAt),
+    reason: null,
+  };
+}
+
+/** One order of an OCO group: the parent (the take-profit limit) or a leg (the stop-loss). */
+type OcoPart = Pick<
+  trading.OrderLeg,
+  'status' | 'type' | 'filledQty' | 'filledAvgPrice' | 'filledAt' | 'updatedAt' | 'stopPrice'
+>;
+
+const latest = (times: (Date | string | null | undefined)[]): string | null =>
+  times.reduce<string | null>((best, t) => {
+    const at = iso(t);
+    return at !== null && (best === null || at > best) ? at : best;
+  }, null);
+
+/**
+ * An OCO pair as ONE order: Alpaca reports the take-profit limit as the parent and the stop-loss in its
+ * `legs`. Fills are the parent's and the legs' together (their quantity-weighted average price); the
+ * stop price is the stop leg's; the status is the group's: filled once the legs together filled the
+ * quantity, partially filled while some filled and a leg still works, the parent's own while any leg
+ * works, and otherwise how the pair ended (expired, rejected or canceled).
+ */
+function toOcoOrder(o: trading.Order): ExchangeOrder {
+  const legs: OcoPart[] = o.legs ?? [];
+  const parts: OcoPart[] = [o, ...legs];
+  const traded = parts.filter((p) => isPositive(p.filledQty ?? '0'));
+  const filledQty = sum(traded.map((p) => p.filledQty ?? '0'));
+  const filledValue = sum(traded.map((p) => mul(p.filledQty ?? '0', p.filledAvgPrice ?? '0')));
+  const qty = decOrNull(o.qty);
+  const working = parts.filter((p) => !ALPACA_FINAL.has(p.status ?? ''));
+  let status: OrderStatus;
+  if (qty !== null && isPositive(filledQty) && !isPositive(sub(qty, filledQty))) status = 'filled';
+  else if (isPositive(filledQty) && working.length) status = 'partially_filled';
+  else if (working.length) {
+    // The parent's status while it works; a leg's ("held" reads as accepted) when only a leg does.
+    status = toOrderStatus((ALPACA_FINAL.has(o.status ?? '') ? working[0] : o).status);
+  } else if (parts.some((p) => p.status === 'expired')) status = 'expired';
+  else if (parts.every((p) => p.status === 'rejected')) status = 'rejected';
+  else if (o.status === 'replaced') status = 'replaced';
+  else status = 'canceled';
+  const stopLeg = legs.find((l) => l.type === 'stop' || l.type === 'stop_limit');
+  const createdAt = iso(o.createdAt) ?? new Date().toISOString();
+  return {
+    id: String(o.id),
+    clientOrderId: String(o.clientOrderId ?? ''),
+    symbol: fromVenueSymbol(String(o.symbol ?? ''), { crypto: o.assetClass === 'crypto' }),
+    side: o.side === 'sell' ? 'sell' : 'buy',
+    type: (o.type ?? o.orderType ?? 'limit') as OrderType,
+    timeInForce: o.timeInForce as TimeInForce,
+    qty,
+    notional: decOrNull(o.notional),
+    limitPrice: decOrNull(o.limitPrice),
+    stopPrice: decOrNull(stopLeg?.stopPrice ?? o.stopPrice),
+    orderClass: 'oco',
+    status,
+    filledQty,
+    filledAvgPrice: isPositive(filledQty) ? div(filledValue, filledQty) : null,
+    // As for simple orders: Alpaca's order model carries no fee (equities trade commission-free).
+    fee: '0',
+    submittedAt: iso(o.submittedAt) ?? createdAt,
+    updatedAt: latest(parts.map((p) => p.updatedAt)) ?? createdAt,
+    filledAt: latest(traded.map((p) => p.filledAt)),
     reason: null,
   };
 }
@@ -140,6 +207,20 @@ export function toBar(
 
 /** The POST /v2/orders body for an intent that already passed the venue's rules. */
 export function toOrderRequest(o: OrderIntent): trading.PostOrderRequest {
+  if (o.orderClass === 'oco') {
+    // Alpaca's documented OCO shape: a limit order whose prices are the two legs', nothing at the top.
+    return {
+      symbol: toAlpacaSymbol(o.symbol),
+      side: o.side,
+      type: 'limit',
+      timeInForce: o.timeInForce,
+      qty: o.qty,
+      orderClass: 'oco',
+      takeProfit: { limitPrice: o.limitPrice },
+      stopLoss: { stopPrice: o.stopPrice },
+      clientOrderId: o.clientOrderId,
+    };
+  }
   return {
     symbol: toAlpacaSymbol(o.symbol),
     side: o.side,

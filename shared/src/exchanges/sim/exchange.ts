@@ -36,6 +36,7 @@ import { bookFill } from '../../pipeline/booking.ts';
 import {
   type Account,
   type Bar,
+  type OrderClass,
   OrderIntent,
   type OrderStatus,
   type OrderType,
@@ -106,6 +107,7 @@ interface OrderRow {
   limit_price: string | null;
   stop_price: string | null;
   trail_percent: string | null;
+  order_class: OrderClass;
   status: OrderStatus;
   filled_qty: string;
   filled_notional: string;
@@ -189,6 +191,7 @@ function toExchangeOrder(r: OrderRow): ExchangeOrder {
     notional: r.notional,
     limitPrice: r.limit_price,
     stopPrice: r.stop_price,
+    orderClass: r.order_class,
     status: r.status,
     filledQty: r.filled_qty,
     filledAvgPrice: isZero(r.filled_qty) ? null : div(r.filled_notional, r.filled_qty),
@@ -221,6 +224,7 @@ export class SimExchange implements ExchangeAdapter {
       shorting: opts.shorting,
       alwaysOpen: true,
       uniqueClientOrderIds: true,
+      oco: true,
     };
   }
 
@@ -394,6 +398,7 @@ export class SimExchange implements ExchangeAdapter {
       trailPercent: o.trail_percent === null ? null : toNumber(o.trail_percent),
       triggered: o.stop_triggered,
       trailExtreme: o.trail_extreme,
+      oco: o.order_class === 'oco',
     };
     let status = o.status;
     let reason = o.reason;
@@ -762,6 +767,23 @@ export class SimExchange implements ExchangeAdapter {
       const lastPrice = newest
         ? fromNumber(newest.close)
         : fromNumber(this.market.latestCompleted(o.symbol, '1Min', s.now).close);
+      if (o.orderClass === 'oco') {
+        // As Alpaca: an exit whose take-profit and stop lie on either side of the market.
+        const [tp, stop] = [o.limitPrice!, o.stopPrice!];
+        const sell = o.side === 'sell';
+        const wrong = sell
+          ? cmp(tp, lastPrice) <= 0
+            ? `take-profit limit ${tp} must be above the market (${lastPrice})`
+            : cmp(stop, lastPrice) >= 0
+              ? `stop ${stop} must be below the market (${lastPrice})`
+              : null
+          : cmp(tp, lastPrice) >= 0
+            ? `take-profit limit ${tp} must be below the market (${lastPrice})`
+            : cmp(stop, lastPrice) <= 0
+              ? `stop ${stop} must be above the market (${lastPrice})`
+              : null;
+        if (wrong) throw new ExchangeError('invalid_order', `oco order: ${wrong}`, 422);
+      }
       const estPrice = o.limitPrice ?? o.stopPrice ?? lastPrice;
       const qty = o.qty ?? div(o.notional!, estPrice);
       const h = await this.holding(s, o.symbol);
@@ -804,11 +826,11 @@ export class SimExchange implements ExchangeAdapter {
       // The order, the session's writes and the COMMIT in one round trip.
       const inserted = sendNow(s.tx<OrderRow[]>`
         INSERT INTO sim_orders (account, client_order_id, symbol, side, type, time_in_force, qty, notional,
-          limit_price, stop_price, trail_percent, status, match_timeframe, after_ts, trail_extreme, expires_at,
+          limit_price, stop_price, trail_percent, order_class, status, match_timeframe, after_ts, trail_extreme, expires_at,
           submitted_at, updated_at)
         VALUES (${this.opts.account}, ${o.clientOrderId}, ${o.symbol}, ${o.side}, ${o.type}, ${o.timeInForce},
           ${o.qty ?? null}, ${o.notional ?? null}, ${o.limitPrice ?? null}, ${o.stopPrice ?? null},
-          ${o.trailPercent ?? null}, 'new', ${timeframe}, ${new Date(afterTs)},
+          ${o.trailPercent ?? null}, ${o.orderClass ?? 'simple'}, 'new', ${timeframe}, ${new Date(afterTs)},
           ${o.type === 'trailing_stop' ? toNumber(lastPrice) : null},
           ${o.timeInForce === 'day' ? new Date(nextUtcMidnight(s.now)) : null},
           ${new Date(s.now)}, ${new Date(s.now)})

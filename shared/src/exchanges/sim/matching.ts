@@ -15,6 +15,9 @@
  *                     otherwise rests as a limit from the next bar (the bar's path after S is unknown).
  *   trailing_stop     sell: stop = peak × (1 − p%), peak starting at the reference price; checked against
  *                     the bar before the bar's high raises the peak (intrabar order unknown). Buy mirrors.
+ *   oco (exit)        sell: a stop S and a take-profit limit L. A gap through either fills at the open;
+ *                     inside the bar the stop is assumed first (low <= S at S), then the limit (high >= L
+ *                     at L): the backtester's exit rule (backtest/engine.ts checkExits). Buy mirrors.
  */
 import type { OrderType, Side } from '../../schemas/index.ts';
 
@@ -35,6 +38,8 @@ export interface MatchOrder {
   triggered: boolean;
   /** Trailing stop's best price so far (peak for sells, trough for buys). */
   trailExtreme: number | null;
+  /** A one-cancels-other exit: `limitPrice` the take-profit, `stopPrice` the stop. */
+  oco?: boolean;
 }
 
 export interface MatchResult {
@@ -69,8 +74,21 @@ function stopTrigger(side: Side, stop: number, bar: MatchBar): 'open' | 'inside'
   return bar.low <= stop ? 'inside' : null;
 }
 
+/** Which side of a one-cancels-other exit trades on this bar, and at what price. */
+function ocoFill(o: MatchOrder, bar: MatchBar): Pick<MatchResult, 'price' | 'atLevel'> {
+  const stop = o.stopPrice!;
+  const limit = o.limitPrice!;
+  const sell = o.side === 'sell';
+  if (sell ? bar.open <= stop || bar.open >= limit : bar.open >= stop || bar.open <= limit)
+    return { price: bar.open, atLevel: null };
+  if (sell ? bar.low <= stop : bar.high >= stop) return { price: stop, atLevel: 'stop' };
+  if (sell ? bar.high >= limit : bar.low <= limit) return { price: limit, atLevel: 'limit' };
+  return { price: null, atLevel: null };
+}
+
 export function matchOnBar(o: MatchOrder, bar: MatchBar): MatchResult {
   const keep = { triggered: o.triggered, trailExtreme: o.trailExtreme };
+  if (o.oco) return { ...ocoFill(o, bar), ...keep };
   switch (o.type) {
     case 'market':
       return { price: bar.open, atLevel: null, ...keep };

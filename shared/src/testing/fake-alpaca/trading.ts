@@ -30,6 +30,8 @@ interface Holding {
 const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'pending_cancel', 'held']);
 const TIFS = new Set(['day', 'gtc', 'opg', 'cls', 'ioc', 'fok']);
 const TYPES = new Set(['market', 'limit', 'stop', 'stop_limit', 'trailing_stop']);
+/** The order classes this fake takes (Alpaca also has bracket, oto and mleg). */
+const CLASSES = new Set(['simple', 'oco']);
 
 const decimal = (v: unknown): Big | null => {
   if (v === undefined || v === null || v === '') return null;
@@ -42,6 +44,9 @@ const decimal = (v: unknown): Big | null => {
 };
 const str = (b: Big): string => b.toString();
 const isWhole = (b: Big): boolean => b.eq(b.round(0, Big.roundDown));
+const field = (v: unknown, key: string): unknown =>
+  v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+const isOpen = (o: trading.Order): boolean => OPEN.has(o.status ?? '');
 
 export class FakeTrading {
   readonly accountId = randomUUID();
@@ -53,6 +58,12 @@ export class FakeTrading {
   readonly orders: trading.Order[] = [];
   readonly byClientId = new Map<string, trading.Order>();
   readonly positions = new Map<string, Holding>();
+  /**
+   * OCO groups: the parent (the take-profit limit, in `orders`) by the id of its stop-loss leg, and the
+   * legs by id. Legs are not in `orders`: the venue lists them under their parent (`nested=true`).
+   */
+  private readonly parentOf = new Map<string, trading.Order>();
+  private readonly legsById = new Map<string, trading.Order>();
 
   constructor(
     private readonly market: FakeMarket,
@@ -118,7 +129,7 @@ export class FakeTrading {
   buyingPower(): Big {
     let reserved = new Big(0);
     for (const o of this.orders) {
-      if (!OPEN.has(o.status ?? '') || o.side !== 'buy') continue;
+      if (!this.isLive(o) || o.side !== 'buy') continue;
       reserved = reserved.plus(this.remainingValue(o));
     }
     const bp = this.cash.minus(reserved);
@@ -126,6 +137,15 @@ export class FakeTrading {
   }
 
   private remainingValue(o: trading.Order): Big {
+    if (this.isOcoParent(o)) {
+      // A buy OCO (covering a short) reserves its dearest leg once.
+      const left = new Big(o.qty ?? '0').minus(this.groupFilled(o));
+      let price = new Big(o.limitPrice ?? '0');
+      for (const leg of this.legsOf(o)) {
+        for (const p of [leg.stopPrice, leg.limitPrice]) if (p && price.lt(p)) price = new Big(p);
+      }
+      return left.times(price);
+    }
     if (o.notional)
       return new Big(o.notional).minus(new Big(o.filledQty ?? '0').times(o.filledAvgPrice ?? '0'));
     const left = new Big(o.qty ?? '0').minus(o.filledQty ?? '0');
@@ -173,9 +193,37 @@ export class FakeTrading {
   }
 
   order(id: string): trading.Order {
-    const o = this.orders.find((x) => x.id === id);
+    const o = this.orders.find((x) => x.id === id) ?? this.legsById.get(id);
     if (!o) throw reply(404, 40410000, 'order not found');
     return o;
+  }
+
+  // ---- OCO groups -----------------------------------------------------------------------------
+
+  /** True for the parent (take-profit limit) of an OCO pair. */
+  isOcoParent(o: trading.Order): boolean {
+    return o.orderClass === 'oco' && !!o.legs?.length && !this.parentOf.has(o.id ?? '');
+  }
+
+  /** An OCO parent's legs (the stop-loss), as this fake's order objects. */
+  legsOf(parent: trading.Order): trading.Order[] {
+    return (parent.legs ?? []).map((l) => this.legsById.get(l.id ?? '')).filter((l) => l !== undefined);
+  }
+
+  /** The parent and its legs; a simple order alone. */
+  private members(o: trading.Order): trading.Order[] {
+    const parent = this.parentOf.get(o.id ?? '') ?? o;
+    return this.isOcoParent(parent) ? [parent, ...this.legsOf(parent)] : [o];
+  }
+
+  /** What an OCO group has filled, over all its legs (one quantity, committed once). */
+  private groupFilled(parent: trading.Order): Big {
+    return this.members(parent).reduce((t, m) => t.plus(m.filledQty ?? '0'), new Big(0));
+  }
+
+  /** Open: a simple order by its status, an OCO group while any leg is working. */
+  private isLive(o: trading.Order): boolean {
+    return this.members(o).some(isOpen);
   }
 
   orderByClientId(cid: string): trading.Order {
@@ -193,8 +241,13 @@ export class FakeTrading {
       .map((s) => s.trim().toUpperCase());
     const after = q.get('after') ? Date.parse(q.get('after') as string) : null;
     const until = q.get('until') ? Date.parse(q.get('until') as string) : null;
-    let list = this.orders.filter((o) => {
-      const open = OPEN.has(o.status ?? '');
+    // As Alpaca: `nested=true` rolls legs up under their parent; otherwise every leg is its own entry.
+    const nested = q.get('nested') === 'true';
+    const entries = nested
+      ? this.orders
+      : this.orders.flatMap((o) => (this.isOcoParent(o) ? [{ ...o, legs: null }, ...this.legsOf(o)] : [o]));
+    let list = entries.filter((o) => {
+      const open = nested ? this.isLive(o) : isOpen(o);
       if (status === 'open' && !open) return false;
       if (status === 'closed' && open) return false;
       if (symbols && !symbols.includes(o.symbol ?? '')) return false;
@@ -220,6 +273,11 @@ export class FakeTrading {
     if (!TYPES.has(type)) throw reply(422, 40010001, `invalid order type "${type}"`);
     const tif = String(body.time_in_force ?? '');
     if (!TIFS.has(tif)) throw reply(422, 40010001, `invalid time_in_force "${tif}"`);
+    const orderClass =
+      body.order_class === undefined || body.order_class === '' ? 'simple' : body.order_class;
+    if (typeof orderClass !== 'string' || !CLASSES.has(orderClass))
+      throw reply(422, 40010001, `order_class "${String(orderClass)}" is not supported`);
+    const oco = orderClass === 'oco';
     const cid =
       typeof body.client_order_id === 'string' && body.client_order_id ? body.client_order_id : randomUUID();
     if (cid.length > 128) throw reply(422, 40010001, 'client_order_id must be at most 128 characters');
@@ -229,8 +287,27 @@ export class FakeTrading {
     if ((qty === null) === (notional === null))
       throw reply(422, 40010001, 'qty or notional is required, not both');
     if (qty?.lte(0) || notional?.lte(0)) throw reply(422, 40010001, 'qty must be > 0');
-    const limit = decimal(body.limit_price);
-    const stop = decimal(body.stop_price);
+    // OCO: an exit for a held position. The parent is the take-profit limit; the stop-loss is its leg.
+    const takeProfit = oco ? decimal(field(body.take_profit, 'limit_price')) : null;
+    const stopLoss = oco ? decimal(field(body.stop_loss, 'stop_price')) : null;
+    const stopLossLimit = oco ? decimal(field(body.stop_loss, 'limit_price')) : null;
+    if (oco) {
+      if (type !== 'limit') throw reply(422, 40010001, 'oco orders must be limit orders');
+      if (tif !== 'day' && tif !== 'gtc') throw reply(422, 40010001, 'oco orders must be day or gtc orders');
+      if (!takeProfit?.gt(0))
+        throw reply(422, 40010001, 'take_profit.limit_price is required for oco orders');
+      if (!stopLoss?.gt(0)) throw reply(422, 40010001, 'stop_loss.stop_price is required for oco orders');
+      if (stopLossLimit?.lte(0)) throw reply(422, 40010001, 'stop_loss.limit_price must be > 0');
+      if (notional) throw reply(422, 40010001, 'oco orders require qty, not notional');
+      if (asset.crypto) throw reply(422, 40010001, 'oco orders are not supported for crypto');
+      if (qty && !isWhole(qty)) throw reply(422, 40010001, 'oco orders must be for whole shares');
+      const given = decimal(body.limit_price);
+      if (given && !given.eq(takeProfit))
+        throw reply(422, 40010001, 'limit_price must equal take_profit.limit_price for oco orders');
+      if (decimal(body.stop_price)) throw reply(422, 40010001, 'oco orders take stop_loss.stop_price');
+    }
+    const limit = oco ? takeProfit : decimal(body.limit_price);
+    const stop = oco ? null : decimal(body.stop_price);
     const trailPercent = decimal(body.trail_percent);
     const trailPrice = decimal(body.trail_price);
     if ((type === 'limit' || type === 'stop_limit') && !limit)
@@ -258,15 +335,49 @@ export class FakeTrading {
       if (notional?.lt(1)) throw reply(422, 40010001, 'notional must be at least 1');
     }
     const price = new Big(this.market.currentPrice(symbol));
+    if (takeProfit && stopLoss) {
+      // Neither leg may be marketable on arrival: a sell's take-profit above the price and its stop below.
+      const sell = side === 'sell';
+      if (sell ? !takeProfit.gt(price) : !takeProfit.lt(price)) {
+        throw reply(
+          422,
+          40010001,
+          `take_profit.limit_price must be ${sell ? '>' : '<'} ${price} (the current price) for a ${side} oco order`,
+        );
+      }
+      if (sell ? !stopLoss.lt(price) : !stopLoss.gt(price)) {
+        throw reply(
+          422,
+          40010001,
+          `stop_loss.stop_price must be ${sell ? '<' : '>'} ${price} (the current price) for a ${side} oco order`,
+        );
+      }
+    }
     if (side === 'buy') {
-      const cost = notional ?? (qty as Big).times(limit ?? stop ?? price);
+      if (oco) {
+        // A buy OCO closes a short position: it may not buy more than is short.
+        const short = (this.positions.get(symbol)?.qty ?? new Big(0)).times(-1);
+        const available = short.gt(0) ? short : new Big(0);
+        if ((qty as Big).gt(available)) {
+          throw reply(
+            403,
+            40310000,
+            `insufficient qty available for order (requested: ${qty}, available: ${available})`,
+          );
+        }
+      }
+      let dearest = limit ?? stop ?? price;
+      for (const p of [stopLoss, stopLossLimit]) if (p?.gt(dearest)) dearest = p;
+      const cost = notional ?? (qty as Big).times(dearest);
       if (cost.gt(this.buyingPower())) throw reply(403, 40310000, 'insufficient buying power');
     } else {
       const held = this.positions.get(symbol)?.qty ?? new Big(0);
       let committed = new Big(0);
       for (const o of this.orders) {
-        if (o.symbol === symbol && o.side === 'sell' && OPEN.has(o.status ?? '')) {
-          committed = committed.plus(new Big(o.qty ?? '0').minus(o.filledQty ?? '0'));
+        if (o.symbol === symbol && o.side === 'sell' && this.isLive(o)) {
+          // An OCO pair commits its quantity once, less what either leg has filled.
+          const filled = this.isOcoParent(o) ? this.groupFilled(o) : new Big(o.filledQty ?? '0');
+          committed = committed.plus(new Big(o.qty ?? '0').minus(filled));
         }
       }
       const wanted = qty ?? (notional as Big).div(price);
@@ -301,7 +412,7 @@ export class FakeTrading {
       qty: qty ? str(qty) : null,
       filledQty: '0',
       filledAvgPrice: null,
-      orderClass: 'simple',
+      orderClass: oco ? 'oco' : 'simple',
       orderType: type,
       type: type as trading.OrderType,
       side,
@@ -315,6 +426,24 @@ export class FakeTrading {
       extendedHours: false,
       legs: null,
     };
+    if (oco) {
+      const legType = stopLossLimit ? 'stop_limit' : 'stop';
+      const leg: trading.Order = {
+        ...order,
+        id: randomUUID(),
+        clientOrderId: randomUUID(),
+        orderType: legType,
+        type: legType,
+        limitPrice: stopLossLimit ? str(stopLossLimit) : null,
+        stopPrice: str(stopLoss as Big),
+        hwm: null,
+        legs: null,
+      };
+      order.legs = [leg as trading.OrderLeg];
+      this.legsById.set(leg.id as string, leg);
+      this.parentOf.set(leg.id as string, order);
+      this.byClientId.set(leg.clientOrderId as string, leg);
+    }
     this.orders.push(order);
     this.byClientId.set(cid, order);
     if (marketOpen) this.evaluate(order, price);
@@ -323,7 +452,40 @@ export class FakeTrading {
 
   /** Fills what the current price allows; unfilled IOC/FOK orders are canceled. */
   evaluate(o: trading.Order, price = new Big(this.market.currentPrice(o.symbol ?? ''))): void {
+    const parent = this.parentOf.get(o.id ?? '') ?? o;
+    if (this.isOcoParent(parent)) {
+      this.evaluateOco(parent, price);
+      return;
+    }
     if (!OPEN.has(o.status ?? '')) return;
+    const fillPrice = this.marketablePrice(o, price);
+    if (fillPrice) {
+      const total = o.notional
+        ? new Big(o.notional).div(fillPrice).round(9, Big.roundDown)
+        : new Big(o.qty as string);
+      this.fill(o, str(total.minus(o.filledQty ?? '0')), str(fillPrice));
+      return;
+    }
+    if (o.timeInForce === 'ioc' || o.timeInForce === 'fok') this.finish(o, 'canceled');
+  }
+
+  /**
+   * An OCO pair: the stop-loss leg is checked first (pessimistic: a bar that touches both prices stops
+   * out), then the take-profit; the leg that trades fills what the group has left and cancels the other.
+   */
+  private evaluateOco(parent: trading.Order, price: Big): void {
+    for (const m of [...this.legsOf(parent), parent]) {
+      if (!isOpen(m)) continue;
+      const fillPrice = this.marketablePrice(m, price);
+      if (!fillPrice) continue;
+      const left = new Big(parent.qty as string).minus(this.groupFilled(parent));
+      if (left.gt(0)) this.fill(m, str(left), str(fillPrice));
+      return;
+    }
+  }
+
+  /** The price an open order trades at now, or null when it cannot (updates a trailing stop). */
+  private marketablePrice(o: trading.Order, price: Big): Big | null {
     let fillPrice: Big | null = null;
     const buy = o.side === 'buy';
     switch (o.type) {
@@ -353,14 +515,7 @@ export class FakeTrading {
         break;
       }
     }
-    if (fillPrice) {
-      const total = o.notional
-        ? new Big(o.notional).div(fillPrice).round(9, Big.roundDown)
-        : new Big(o.qty as string);
-      this.fill(o, str(total.minus(o.filledQty ?? '0')), str(fillPrice));
-      return;
-    }
-    if (o.timeInForce === 'ioc' || o.timeInForce === 'fok') this.finish(o, 'canceled');
+    return fillPrice;
   }
 
   /** Executes `qty` of an open order at `price` (a partial fill when less than what is left). */
@@ -385,11 +540,16 @@ export class FakeTrading {
       this.cash = this.cash.plus(q.times(p));
     }
     this.positions.set(o.symbol as string, h);
-    const target = o.notional ? newQty : new Big(o.qty as string);
-    const done = o.notional ? true : newQty.gte(target);
+    const group = this.members(o);
+    const parent = group[0];
+    const oco = group.length > 1;
+    // An OCO pair is done when its legs together filled its one quantity; then the other leg is canceled.
+    const target = o.notional ? newQty : new Big((oco ? parent : o).qty as string);
+    const done = o.notional ? true : (oco ? this.groupFilled(parent) : newQty).gte(target);
     o.status = done ? 'filled' : 'partially_filled';
     o.updatedAt = this.now();
     if (done) o.filledAt = this.now();
+    if (done && oco) for (const m of group) if (m !== o && isOpen(m)) this.finish(m, 'canceled');
   }
 
   finish(o: trading.Order, status: 'canceled' | 'expired' | 'rejected' | 'done_for_day'): void {
@@ -400,19 +560,22 @@ export class FakeTrading {
     if (status === 'rejected') o.failedAt = this.now();
   }
 
-  /** DELETE /v2/orders/{id}. */
+  /** DELETE /v2/orders/{id}. Canceling an OCO parent (or its leg) cancels the whole group. */
   cancel(id: string): void {
     const o = this.order(id);
-    if (!OPEN.has(o.status ?? '')) throw reply(422, 42210000, `order is already in "${o.status}" state`);
-    this.finish(o, 'canceled');
+    const open = this.members(o).filter(isOpen);
+    if (!open.length) throw reply(422, 42210000, `order is already in "${o.status}" state`);
+    for (const m of open) this.finish(m, 'canceled');
   }
 
   cancelAll(): { id: string; status: number }[] {
     const out: { id: string; status: number }[] = [];
     for (const o of this.orders) {
-      if (OPEN.has(o.status ?? '')) {
-        this.finish(o, 'canceled');
-        out.push({ id: o.id as string, status: 200 });
+      for (const m of this.members(o)) {
+        if (isOpen(m)) {
+          this.finish(m, 'canceled');
+          out.push({ id: m.id as string, status: 200 });
+        }
       }
     }
     return out;
@@ -422,10 +585,10 @@ export class FakeTrading {
   tick(): void {
     const clockOpen = this.market.clock().isOpen;
     for (const o of this.orders) {
-      if (!OPEN.has(o.status ?? '')) continue;
+      if (!this.isLive(o)) continue;
       const a = this.asset(o.symbol ?? '');
       if (!a?.crypto && !clockOpen) continue;
-      if (o.status === 'accepted') o.status = 'new';
+      for (const m of this.members(o)) if (m.status === 'accepted') m.status = 'new';
       this.evaluate(o);
     }
   }

@@ -1,0 +1,457 @@
+/**
+ * protect-positions: a book's open position carries its exits at the venue, as one resting order.
+ *
+ *   stop (stop-loss and trailing stop, the tighter of the two) and take-profit, on a venue with
+ *   one-cancels-other orders   → one oco exit: take-profit limit + stop, one cancelling the other;
+ *   a stop alone (or no oco)   → a stop order (a take-profit without oco is watched at bar close by
+ *                                generate-signals, which skips the rules a resting order covers);
+ *   a take-profit alone        → a limit order.
+ *
+ * So the position is protected between bars and while Weaver or its host is down, and the venue fills
+ * inside the bar at the level, as the backtester does. The order is replaced (cancel, confirmed, then a
+ * new one) when the trailing level moves or the position's size changes, and cancelled when the position
+ * is closed. Its levels are the backtester's (strategies/exits.ts), from the stored bars since the
+ * position opened: the best price of every completed bar counts, so the order in force during a bar is
+ * the one the backtester checks that bar against. When the last close is already beyond a level (the
+ * trailing level rose above the market within the bar), the position is closed at market — the
+ * backtester's fill at the next open.
+ *
+ * Safe to repeat, and never two protective orders: one book is handled at a time (an advisory lock), the
+ * database allows one live protective order per book (orders_one_protective_idx), each order's client id
+ * numbers it in the book's sequence (a retry finds the same id), and the old order is confirmed final at
+ * the venue before the new one is sent. Any other closing order of the book first cancels the protective
+ * one (place-orders.ts, under the same lock), so the two never sell the same shares.
+ */
+import { createHash } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { z } from 'zod';
+import {
+  closeInFlight,
+  getPosition,
+  listPositions,
+  listStrategies,
+  type NewOrder,
+  openOrders,
+  protectiveState,
+} from '../db/index.ts';
+import { getExchange } from '../exchanges/configured.ts';
+import type { ExchangeAdapter } from '../exchanges/index.ts';
+import { roundToStep } from '../exchanges/symbols.ts';
+import { abs, eq, fromNumber, isPositive, isZero } from '../money/index.ts';
+import {
+  EVENT_PAYLOADS,
+  IsoTime,
+  type Order,
+  type Position,
+  Slug,
+  type StrategyConfig,
+  TIMEFRAME_MS,
+  Timeframe,
+  TradingSymbol,
+} from '../schemas/index.ts';
+import {
+  exitLevels,
+  hasExits,
+  mergeExits,
+  prepareStrategy,
+  type StrategyExits,
+} from '../strategies/index.ts';
+import { cancelConfirmed } from './cancel.ts';
+import { errorMessage, logOf, type PipelineContext } from './context.ts';
+import { exchangeOf } from './fetch-bars.ts';
+import { refreshOrder } from './record-trades.ts';
+import { claimAndSubmit, finishSubmit } from './submit.ts';
+
+/** HTTP, a sweep, or the payload of bars.fetched (new bars move trailing levels) or trades.recorded. */
+export const ProtectPositionsInput = z.strictObject({
+  strategies: z.array(Slug).min(1).max(100).optional(),
+  symbols: z.array(TradingSymbol).min(1).max(200).optional(),
+  exchange: Slug.optional(),
+  timeframe: Timeframe.optional(),
+  count: z.number().int().nonnegative().optional(),
+  latest: IsoTime.nullable().optional(),
+  trades: EVENT_PAYLOADS['trades.recorded'].shape.trades.optional(),
+});
+export type ProtectPositionsInput = z.input<typeof ProtectPositionsInput>;
+
+/**
+ * kept: the resting order already says the right thing · placed / replaced: a new one rests ·
+ * closing: the level is already passed, a market order closes · canceled: no position (or no exits)
+ * left to protect · waiting: another closing order or signal of the book is in flight · unsupported /
+ * refused: the venue cannot rest this order (exits are then watched at bar close) · none: nothing to do ·
+ * error: see reason (retried on the next run).
+ */
+export type ProtectAction =
+  | 'kept'
+  | 'placed'
+  | 'replaced'
+  | 'closing'
+  | 'canceled'
+  | 'waiting'
+  | 'unsupported'
+  | 'refused'
+  | 'none'
+  | 'error';
+
+export interface ProtectResult {
+  strategy: string;
+  symbol: string;
+  action: ProtectAction;
+  orderId?: number;
+  clientOrderId?: string;
+  stopPrice?: string | null;
+  takeProfit?: string | null;
+  reason?: string;
+}
+
+/** The order a position should have resting, or why none. */
+type Plan =
+  | { kind: 'order'; intent: Omit<NewOrder, 'clientOrderId' | 'exchange'>; referencePrice: string }
+  | { kind: 'none' | 'unsupported'; reason: string };
+
+const bookKey = (strategy: string, symbol: string): string => `protect|${strategy}|${symbol}`;
+
+/** How long a caller waits for a book another worker is protecting or closing. */
+export const BOOK_LOCK_WAIT_MS = 20_000;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `fn` holding the book's advisory lock (a session lock on a connection of its own). A waiter holds
+ * no connection while it waits, so waiters can never use up the pool the holder needs to finish.
+ */
+export async function withBookLock<T>(
+  ctx: PipelineContext,
+  strategy: string,
+  symbol: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const key = bookKey(strategy, symbol);
+  const deadline = Date.now() + BOOK_LOCK_WAIT_MS;
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    const conn = await ctx.sql.reserve();
+    let locked = false;
+    try {
+      [{ locked }] = await conn<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_lock(hashtextextended(${key}, 0)) AS locked`;
+      if (locked) {
+        try {
+          return await fn();
+        } finally {
+          await conn`SELECT pg_advisory_unlock(hashtextextended(${key}, 0))`;
+        }
+      }
+    } finally {
+      conn.release();
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${strategy} ${symbol}: another worker held the book for ${BOOK_LOCK_WAIT_MS / 1000}s`);
+    await pause(wait);
+  }
+}
+
+/** The venue's price grid: its tick where it publishes one, else cents (hundredths of a cent below $1). */
+async function tickOf(exchange: ExchangeAdapter, symbol: string, price: string): Promise<string> {
+  if (exchange.instrumentRules) {
+    try {
+      return (await exchange.instrumentRules(symbol)).priceTick(price);
+    } catch {
+      // Rules unavailable: the default grid below.
+    }
+  }
+  return Number(price) >= 1 ? '0.01' : '0.0001';
+}
+
+/** Best price since the position opened (its bars, completed ones only) and the newest close. */
+async function marks(
+  sql: Sql,
+  symbol: string,
+  timeframe: Timeframe,
+  position: Position,
+): Promise<{ high: number | null; low: number | null; last: number | null }> {
+  // The bars the position lived through: from the one its first fill fell in.
+  const since = position.openedAt ? new Date(Date.parse(position.openedAt) - TIMEFRAME_MS[timeframe]) : null;
+  const [row] = await sql<{ hi: number | null; lo: number | null; last: number | null }[]>`
+    SELECT
+      (SELECT max(high) FROM bars WHERE symbol = ${symbol} AND timeframe = ${timeframe} AND ts > ${since}) AS hi,
+      (SELECT min(low) FROM bars WHERE symbol = ${symbol} AND timeframe = ${timeframe} AND ts > ${since}) AS lo,
+      (SELECT close FROM bars WHERE symbol = ${symbol} AND timeframe = ${timeframe} ORDER BY ts DESC LIMIT 1) AS last`;
+  return { high: row?.hi ?? null, low: row?.lo ?? null, last: row?.last ?? null };
+}
+
+/** What should rest for `position` under `exits` (levels on the venue's tick, towards the market). */
+async function planFor(
+  ctx: PipelineContext,
+  config: StrategyConfig,
+  exits: StrategyExits,
+  position: Position,
+  exchange: ExchangeAdapter,
+): Promise<Plan> {
+  if (isZero(position.qty)) return { kind: 'none', reason: 'no open position' };
+  if (!hasExits(exits)) return { kind: 'none', reason: 'the strategy has no exits' };
+  const long = isPositive(position.qty);
+  const entry = Number(position.avgPrice);
+  const m = await marks(ctx.sql, position.symbol, config.timeframe, position);
+  const mark = long ? Math.max(entry, m.high ?? entry) : Math.min(entry, m.low ?? entry);
+  const levels = exitLevels(long, entry, mark, exits);
+  const side = long ? ('sell' as const) : ('buy' as const);
+  const qty = abs(position.qty);
+  const caps = exchange.capabilities;
+  // On the grid, towards the market: the stop triggers and the target fills whenever the exact level
+  // is reached (the backtester's levels), never later.
+  const onGrid = async (level: number | null, up: boolean): Promise<string | null> => {
+    if (level === null) return null;
+    const raw = fromNumber(Number(level.toPrecision(12)));
+    return roundToStep(raw, await tickOf(exchange, position.symbol, raw), up ? 'up' : 'down');
+  };
+  const stop = await onGrid(levels.stop, long);
+  const takeProfit = await onGrid(levels.takeProfit, !long);
+  const timeInForce =
+    caps.alwaysOpen || /^\d+$/.test(qty.replace(/\.0*$/, '')) ? ('gtc' as const) : ('day' as const);
+  const base = {
+    strategy: config.name,
+    signalId: null,
+    symbol: position.symbol,
+    side,
+    qty,
+    timeInForce,
+    protective: true,
+  };
+  const last = m.last;
+  if (last !== null) {
+    const passedStop = stop !== null && (long ? last <= Number(stop) : last >= Number(stop));
+    const passedTarget =
+      takeProfit !== null && (long ? last >= Number(takeProfit) : last <= Number(takeProfit));
+    if (passedStop || passedTarget) {
+      return {
+        kind: 'order',
+        intent: {
+          ...base,
+          type: 'market',
+          timeInForce: caps.alwaysOpen ? 'gtc' : 'day',
+          stopRule: passedStop ? levels.stopRule : null,
+        },
+        referencePrice: fromNumber(last),
+      };
+    }
+  }
+  const reference = fromNumber(last ?? entry);
+  if (stop !== null) {
+    if (!caps.orderTypes.includes('stop'))
+      return { kind: 'unsupported', reason: `${exchange.name} takes no stop orders` };
+    if (takeProfit !== null && caps.oco) {
+      return {
+        kind: 'order',
+        intent: {
+          ...base,
+          type: 'limit',
+          orderClass: 'oco',
+          limitPrice: takeProfit,
+          stopPrice: stop,
+          stopRule: levels.stopRule,
+        },
+        referencePrice: reference,
+      };
+    }
+    return {
+      kind: 'order',
+      intent: { ...base, type: 'stop', stopPrice: stop, stopRule: levels.stopRule },
+      referencePrice: reference,
+    };
+  }
+  return {
+    kind: 'order',
+    intent: { ...base, type: 'limit', limitPrice: takeProfit, stopRule: null },
+    referencePrice: reference,
+  };
+}
+
+const sameDecimal = (a: string | null | undefined, b: string | null | undefined): boolean =>
+  a === null || a === undefined || b === null || b === undefined ? (a ?? null) === (b ?? null) : eq(a, b);
+
+/** True when the resting order already is the planned one. */
+function restsAsPlanned(o: Order, p: Omit<NewOrder, 'clientOrderId' | 'exchange'>): boolean {
+  return (
+    o.side === p.side &&
+    o.type === p.type &&
+    o.orderClass === (p.orderClass ?? 'simple') &&
+    sameDecimal(o.qty, p.qty) &&
+    sameDecimal(o.limitPrice, p.limitPrice) &&
+    sameDecimal(o.stopPrice, p.stopPrice)
+  );
+}
+
+/** 'wv-p' + 28 hex digits of sha256(strategy|symbol|n): the book's n-th protective order. */
+export function protectiveClientOrderId(strategy: string, symbol: string, n: number): string {
+  return `wv-p${createHash('sha256').update(`${strategy}|${symbol}|${n}`).digest('hex').slice(0, 28)}`;
+}
+
+/** Brings one book's resting protection in line with its position. Call it holding the book's lock. */
+async function protectBookLocked(
+  ctx: PipelineContext,
+  config: StrategyConfig,
+  exits: StrategyExits,
+  symbol: string,
+): Promise<ProtectResult> {
+  const out = { strategy: config.name, symbol };
+  const exchangeName = exchangeOf(config);
+  const exchange = await getExchange(exchangeName);
+  let replaced = false;
+  // A fill found on the way (the old order traded) changes the position: look again, a few times at most.
+  for (let round = 0; round < 3; round++) {
+    const [position, state] = await Promise.all([
+      getPosition(ctx.sql, config.name, symbol),
+      protectiveState(ctx.sql, config.name, symbol),
+    ]);
+    let current = state.open;
+    if (current) {
+      // What the venue says first: the resting order may have traded since it was last looked at.
+      current = current.status === 'pending_submit' ? await cancelConfirmed(ctx, current) : current;
+      if (current.status !== 'pending_submit') current = (await refreshOrder(ctx, current.id)) ?? current;
+      if (
+        current &&
+        ['filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed'].includes(current.status)
+      )
+        continue;
+    }
+    const held = position ?? {
+      strategy: config.name,
+      symbol,
+      qty: '0',
+      avgPrice: '0',
+      realizedPnl: '0',
+      openedAt: null,
+      updatedAt: new Date(0).toISOString(),
+    };
+    const plan = await planFor(ctx, config, exits, held, exchange);
+    if (plan.kind !== 'order') {
+      if (current) {
+        await cancelConfirmed(ctx, current);
+        return { ...out, action: 'canceled', orderId: current.id, reason: plan.reason };
+      }
+      return { ...out, action: plan.kind, reason: plan.reason };
+    }
+    const closing = plan.intent.side;
+    if (await closeInFlight(ctx.sql, config.name, symbol, closing)) {
+      return { ...out, action: 'waiting', reason: `a ${closing} order or signal of the book is in flight` };
+    }
+    if (current && restsAsPlanned(current, plan.intent)) {
+      return {
+        ...out,
+        action: 'kept',
+        orderId: current.id,
+        clientOrderId: current.clientOrderId,
+        stopPrice: current.stopPrice,
+        takeProfit: current.orderClass === 'oco' || current.type === 'limit' ? current.limitPrice : null,
+      };
+    }
+    if (!current && state.refusedAt !== null && held.openedAt !== null && state.refusedAt >= held.openedAt) {
+      return { ...out, action: 'refused', reason: "the venue refused this position's protective order" };
+    }
+    if (current) {
+      const after = await cancelConfirmed(ctx, current);
+      replaced = true;
+      if (!isZero(after.filledQty)) continue;
+    }
+    const clientOrderId = protectiveClientOrderId(config.name, symbol, state.count);
+    const claim = await claimAndSubmit(ctx, {
+      intent: { ...plan.intent, clientOrderId, exchange: exchangeName },
+      referencePrice: plan.referencePrice,
+      position: held.qty,
+    });
+    if (claim.kind === 'rejected') return { ...out, action: 'error', reason: claim.reason };
+    const order = (await finishSubmit(ctx, claim.submit)) ?? claim.order;
+    const placed = {
+      ...out,
+      orderId: order.id,
+      clientOrderId,
+      stopPrice: order.stopPrice,
+      takeProfit: order.type === 'limit' ? order.limitPrice : null,
+    };
+    if (claim.submit.outcome === 'failed')
+      return { ...placed, action: 'refused', reason: claim.submit.reason };
+    if (claim.submit.outcome === 'retry') return { ...placed, action: 'error', reason: claim.submit.reason };
+    const action: ProtectAction =
+      plan.intent.type === 'market' ? 'closing' : replaced ? 'replaced' : 'placed';
+    return { ...placed, action };
+  }
+  return { ...out, action: 'error', reason: 'the position kept changing while it was protected; next run' };
+}
+
+/** The exits a strategy runs with (its module's defaults under its configuration's), or why none. */
+async function exitsOf(config: StrategyConfig): Promise<StrategyExits> {
+  const prepared = await prepareStrategy(config.module, config.params);
+  return mergeExits(prepared.exits, config.exits);
+}
+
+/**
+ * One book, for a caller that holds its lock already (placing a closing order that did not go out puts
+ * the protection back).
+ */
+export async function protectHeldBook(
+  ctx: PipelineContext,
+  config: StrategyConfig,
+  symbol: string,
+): Promise<ProtectResult> {
+  try {
+    return await protectBookLocked(ctx, config, await exitsOf(config), symbol);
+  } catch (e) {
+    logOf(ctx).error(
+      { strategy: config.name, symbol, err: errorMessage(e) },
+      'protecting the position failed',
+    );
+    return { strategy: config.name, symbol, action: 'error', reason: errorMessage(e) };
+  }
+}
+
+/** One book, under its lock. */
+export async function protectBook(
+  ctx: PipelineContext,
+  config: StrategyConfig,
+  symbol: string,
+): Promise<ProtectResult> {
+  try {
+    const exits = await exitsOf(config);
+    return await withBookLock(ctx, config.name, symbol, () => protectBookLocked(ctx, config, exits, symbol));
+  } catch (e) {
+    logOf(ctx).error(
+      { strategy: config.name, symbol, err: errorMessage(e) },
+      'protecting the position failed',
+    );
+    return { strategy: config.name, symbol, action: 'error', reason: errorMessage(e) };
+  }
+}
+
+/**
+ * protect-positions: every book in scope with an open position or a live protective order. Strategies
+ * that are disabled keep their protection (their positions are still open). Errors are per book.
+ */
+export async function protectPositions(
+  ctx: PipelineContext,
+  input: ProtectPositionsInput = {},
+): Promise<{ books: ProtectResult[] }> {
+  const q = ProtectPositionsInput.parse(input);
+  const named = new Set([...(q.strategies ?? []), ...(q.trades?.map((t) => t.strategy) ?? [])]);
+  const symbols = new Set([...(q.symbols ?? []), ...(q.trades?.map((t) => t.symbol) ?? [])]);
+  const configs = (await listStrategies(ctx.sql)).filter(
+    (s) =>
+      (named.size === 0 || named.has(s.name)) &&
+      (!q.exchange || exchangeOf(s) === q.exchange) &&
+      (!q.timeframe || s.timeframe === q.timeframe),
+  );
+  const books: ProtectResult[] = [];
+  for (const config of configs) {
+    const [positions, open] = await Promise.all([
+      listPositions(ctx.sql, { strategy: config.name, open: true }),
+      openOrders(ctx.sql, { strategy: config.name }),
+    ]);
+    const inScope = new Set(
+      [...positions.map((p) => p.symbol), ...open.filter((o) => o.protective).map((o) => o.symbol)].filter(
+        (s) => symbols.size === 0 || symbols.has(s),
+      ),
+    );
+    if (inScope.size === 0) continue;
+    for (const symbol of [...inScope].sort()) books.push(await protectBook(ctx, config, symbol));
+  }
+  return { books };
+}
