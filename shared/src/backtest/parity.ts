@@ -88,6 +88,50 @@ interface LiveFillRow {
   bar_time: Date | null;
   exit_rule: string | null;
   signal_created_at: Date;
+  /** A resting protective order's fill (no signal: the venue acted on the level). */
+  protective?: boolean;
+}
+
+interface ProtectiveExitRow {
+  id: number;
+  symbol: string;
+  side: 'buy' | 'sell';
+  order_status: string;
+  order_qty: string | null;
+  qty: string;
+  price: string;
+  filled_at: Date;
+  bar_time: Date | null;
+  exit_rule: string;
+  created_at: Date;
+}
+
+/** Equal up to float noise (a level computed as entry × (1 − 5%) against its decimal at the venue). */
+const samePrice = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+
+/**
+ * Fills of the strategy's resting protective orders (protect.ts): each is a live exit on the bar its
+ * fill fell in, named by the level it filled at (the take-profit limit, else the stop's rule).
+ */
+function protectiveExits(sql: Sql, s: StrategyConfig): Promise<ProtectiveExitRow[]> {
+  return sql<ProtectiveExitRow[]>`
+    WITH p AS (
+      SELECT o.id, o.symbol, o.side, o.type, o.order_class, o.limit_price, o.stop_rule, o.status, o.qty,
+             o.created_at, sum(f.qty) AS fqty, sum(f.qty * f.price) / sum(f.qty) AS fprice,
+             min(f.filled_at) AS filled_at
+      FROM orders o JOIN fills f ON f.order_id = o.id
+      WHERE o.strategy = ${s.name} AND o.protective
+      GROUP BY o.id
+    )
+    SELECT p.id, p.symbol, p.side, p.status AS order_status, p.qty::text AS order_qty, p.fqty::text AS qty,
+           p.fprice::text AS price, p.filled_at, p.created_at,
+           (SELECT max(b.ts) FROM bars b
+            WHERE b.symbol = p.symbol AND b.timeframe = ${s.timeframe} AND b.ts <= p.filled_at) AS bar_time,
+           CASE WHEN p.type = 'limit' AND (p.order_class = 'simple'
+                  OR (p.side = 'sell' AND p.fprice >= p.limit_price) OR (p.side = 'buy' AND p.fprice <= p.limit_price))
+                THEN 'take_profit'
+                ELSE coalesce(p.stop_rule, 'take_profit') END AS exit_rule
+    FROM p`;
 }
 
 /** Relative price difference in basis points. */
@@ -148,10 +192,31 @@ async function strategyParity(
   };
   const outcome = runBacktest(symbols, prepared, settings, { detail: 'summary' });
   const decisions = outcome.decisions.filter((d) => d.time >= from && d.time <= to);
-  const liveSignals = await sql<LiveSignalRow[]>`
-    SELECT id, symbol, bar_time, side, price, status, status_reason, exit_rule, created_at FROM signals
-    WHERE strategy = ${s.name} AND timeframe = ${s.timeframe} AND bar_time BETWEEN ${new Date(from)} AND ${new Date(to)}
-    ORDER BY bar_time, symbol`;
+  const [liveSignals, protective] = await Promise.all([
+    sql<LiveSignalRow[]>`
+      SELECT id, symbol, bar_time, side, price, status, status_reason, exit_rule, created_at FROM signals
+      WHERE strategy = ${s.name} AND timeframe = ${s.timeframe} AND bar_time BETWEEN ${new Date(from)} AND ${new Date(to)}
+      ORDER BY bar_time, symbol`,
+    protectiveExits(sql, s),
+  ]);
+  // A resting order's fill is the live exit of its bar, as an exit signal would be.
+  const restingExits = protective.filter(
+    (p) => p.bar_time !== null && p.bar_time.getTime() >= from && p.bar_time.getTime() <= to,
+  );
+  for (const p of restingExits) {
+    liveSignals.push({
+      id: -p.id,
+      symbol: p.symbol,
+      bar_time: p.bar_time!,
+      side: p.side,
+      price: Number(p.price),
+      status: p.order_status,
+      status_reason: `filled by the resting protective order ${p.id}`,
+      exit_rule: p.exit_rule,
+      created_at: p.created_at,
+    });
+  }
+  liveSignals.sort((a, b) => a.bar_time.getTime() - b.bar_time.getTime() || (a.symbol < b.symbol ? -1 : 1));
   const key = (symbol: string, t: number) => `${symbol}|${t}`;
   // The backtest's exits (stop-loss, take-profit, trailing stop), by the bar they happened in: live
   // trading stores each as an exit signal on the bar that reached the level.
@@ -167,6 +232,8 @@ async function strategyParity(
     for (let i = 0; i < x.length; i++) closeAt.set(key(x.symbol, x.time[i]), x.close[i]);
   const seen = new Set<string>();
   const seenExits = new Set<string>();
+  // Exits stored as signals, which take their bar's signal slot (a resting order's fill takes none).
+  const signalExits = new Set<string>();
   for (const l of liveSignals) {
     const t = l.bar_time.getTime();
     const k = key(l.symbol, t);
@@ -179,6 +246,7 @@ async function strategyParity(
     };
     if (l.exit_rule !== null) {
       seenExits.add(k);
+      if (l.id > 0) signalExits.add(k);
       const x = simulatedExits.get(k);
       if (x && x.reason === l.exit_rule && x.side === l.side) {
         out.signals.matched++;
@@ -235,7 +303,7 @@ async function strategyParity(
   for (const d of decisions) {
     const k = key(d.symbol, d.time);
     if (seen.has(k)) continue;
-    const cause = seenExits.has(k)
+    const cause = signalExits.has(k)
       ? "live trading stored its exit on this bar instead (one signal per bar; an exit's slot wins)"
       : d.time < created
         ? 'the strategy was created after this bar'
@@ -262,6 +330,24 @@ async function strategyParity(
     WHERE o.strategy = ${s.name} AND sg.bar_time BETWEEN ${new Date(from)} AND ${new Date(to)}
     GROUP BY o.id, sg.bar_time, sg.exit_rule, sg.created_at
     ORDER BY sg.bar_time, o.symbol`;
+  for (const p of restingExits) {
+    liveFills.push({
+      signal_id: null,
+      symbol: p.symbol,
+      side: p.side,
+      order_status: p.order_status,
+      order_qty: p.order_qty,
+      error_message: null,
+      qty: p.qty,
+      price: p.price,
+      filled_at: p.filled_at,
+      bar_time: p.bar_time,
+      exit_rule: p.exit_rule,
+      signal_created_at: p.created_at,
+      protective: true,
+    });
+  }
+  liveFills.sort((a, b) => (a.bar_time as Date).getTime() - (b.bar_time as Date).getTime());
   // The simulated fill of a decision: the next fill of that symbol after the decision bar.
   const fillsBySymbol = new Map<string, FillRecord[]>();
   for (const f of outcome.fills) {
@@ -307,9 +393,11 @@ async function strategyParity(
     } else if (!backtest) cause = 'the backtest did not fill this decision (no next bar, or no cash)';
     else if (l.order_qty !== null && qty < Number(l.order_qty))
       cause = `a partial fill: ${qty} of ${l.order_qty}`;
-    else if (l.exit_rule !== null && live.price !== backtest.price)
+    else if (l.exit_rule !== null && l.protective && !samePrice(live.price, backtest.price))
+      cause = `an exit (${exitRuleText(l.exit_rule)}) by the resting order: filled at ${live.price}, the backtest at its level ${backtest.price} (${bps(live.price, backtest.price)} bps: the venue's price grid, or a gap through the level)`;
+    else if (l.exit_rule !== null && !samePrice(live.price, backtest.price))
       cause = `an exit (${exitRuleText(l.exit_rule)}): the backtest fills at the level inside the bar, ${backtest.price}; live trading orders at the bar's close and filled at ${live.price} (${bps(live.price, backtest.price)} bps)`;
-    else if (live.price !== backtest.price) {
+    else if (!samePrice(live.price, backtest.price)) {
       const lag = l.signal_created_at.getTime() - barTime;
       // A signal taken well after its bar (a restart, a backlog) is filled later than the next open.
       cause =

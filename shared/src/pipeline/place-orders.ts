@@ -377,9 +377,34 @@ async function lastPrice(sql: Sql, exchange: ExchangeAdapter, symbol: string): P
  * a risk limit refuses it (nothing is written then).
  */
 export async function placeManualOrder(ctx: PipelineContext, input: ManualOrder): Promise<ManualOrderResult> {
+  // A strategy's book lives on the strategy's venue: an order for it goes there, and only there.
+  let exchange = input.exchange;
+  if (input.strategy !== 'manual') {
+    const strategy = await getStrategy(ctx.sql, input.strategy);
+    if (!strategy) throw notFound(`strategy "${input.strategy}"`, 'order.strategy');
+    const venue = exchangeOf(strategy);
+    if (exchange !== undefined && exchange !== venue) {
+      throw new HttpError(
+        400,
+        'invalid_input',
+        `invalid input: order.exchange: ${input.strategy} trades on ${venue}`,
+        {
+          'order.exchange': `${input.strategy} trades on ${venue}`,
+        },
+      );
+    }
+    exchange = venue;
+  }
+  const order = { ...input, exchange };
   const protective =
     input.strategy === 'manual' ? null : await openProtectiveOrder(ctx.sql, input.strategy, input.symbol);
-  return releasingProtection(ctx, input, protective, () => placeManualOrderNow(ctx, input), wentOut);
+  return releasingProtection(
+    ctx,
+    input,
+    protective?.exchange === exchange ? protective : null,
+    () => placeManualOrderNow(ctx, order),
+    wentOut,
+  );
 }
 
 async function placeManualOrderNow(ctx: PipelineContext, input: ManualOrder): Promise<ManualOrderResult> {

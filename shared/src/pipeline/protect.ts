@@ -27,11 +27,11 @@ import type { Sql } from 'postgres';
 import { z } from 'zod';
 import {
   closeInFlight,
+  FINAL_STATUSES,
   getPosition,
-  listPositions,
   listStrategies,
   type NewOrder,
-  openOrders,
+  pgArray,
   protectiveState,
 } from '../db/index.ts';
 import { getExchange } from '../exchanges/configured.ts';
@@ -42,6 +42,7 @@ import {
   EVENT_PAYLOADS,
   IsoTime,
   type Order,
+  type OrderStatus,
   type Position,
   Slug,
   type StrategyConfig,
@@ -404,14 +405,15 @@ export async function protectHeldBook(
   }
 }
 
-/** One book, under its lock. */
+/** One book, under its lock (`known`: the strategy's exits, when the caller has them). */
 export async function protectBook(
   ctx: PipelineContext,
   config: StrategyConfig,
   symbol: string,
+  known?: StrategyExits,
 ): Promise<ProtectResult> {
   try {
-    const exits = await exitsOf(config);
+    const exits = known ?? (await exitsOf(config));
     return await withBookLock(ctx, config.name, symbol, () => protectBookLocked(ctx, config, exits, symbol));
   } catch (e) {
     logOf(ctx).error(
@@ -440,18 +442,33 @@ export async function protectPositions(
       (!q.timeframe || s.timeframe === q.timeframe),
   );
   const books: ProtectResult[] = [];
+  if (configs.length === 0) return { books };
+  // One read for every strategy in scope: its open positions and live protective orders.
+  const rows = await ctx.sql<{ strategy: string; symbol: string; protective: boolean }[]>`
+    SELECT strategy, symbol, false AS protective FROM positions
+    WHERE strategy = ANY(${pgArray(configs.map((c) => c.name))}::text[]) AND qty <> 0
+    UNION
+    SELECT strategy, symbol, true FROM orders
+    WHERE protective AND strategy = ANY(${pgArray(configs.map((c) => c.name))}::text[])
+      AND status NOT IN ${ctx.sql(FINAL_STATUSES as OrderStatus[])}`;
   for (const config of configs) {
-    const [positions, open] = await Promise.all([
-      listPositions(ctx.sql, { strategy: config.name, open: true }),
-      openOrders(ctx.sql, { strategy: config.name }),
-    ]);
-    const inScope = new Set(
-      [...positions.map((p) => p.symbol), ...open.filter((o) => o.protective).map((o) => o.symbol)].filter(
-        (s) => symbols.size === 0 || symbols.has(s),
-      ),
+    const mine = rows.filter(
+      (r) => r.strategy === config.name && (symbols.size === 0 || symbols.has(r.symbol)),
     );
-    if (inScope.size === 0) continue;
-    for (const symbol of [...inScope].sort()) books.push(await protectBook(ctx, config, symbol));
+    if (mine.length === 0) continue;
+    let exits: StrategyExits;
+    try {
+      exits = await exitsOf(config);
+    } catch (e) {
+      for (const symbol of new Set(mine.map((r) => r.symbol)))
+        books.push({ strategy: config.name, symbol, action: 'error', reason: errorMessage(e) });
+      continue;
+    }
+    // A strategy without exits and nothing resting has nothing to protect: no work per book.
+    if (!hasExits(exits) && !mine.some((r) => r.protective)) continue;
+    for (const symbol of [...new Set(mine.map((r) => r.symbol))].sort()) {
+      books.push(await protectBook(ctx, config, symbol, exits));
+    }
   }
   return { books };
 }

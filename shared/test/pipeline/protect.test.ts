@@ -6,6 +6,7 @@
  * functions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parityReport } from '../../src/backtest/index.ts';
 import { getOrder, getPosition, listTrades, openProtectiveOrder } from '../../src/db/index.ts';
 import { getExchange } from '../../src/exchanges/configured.ts';
 import { ExchangeError } from '../../src/exchanges/index.ts';
@@ -59,7 +60,7 @@ describe('resting protective orders', () => {
     expect(await getPosition(t.sql, name, symbol)).toMatchObject({ qty: '10', avgPrice: '104' });
   }
 
-  /** Stores the bar at minute `i` and lets its close pass. */
+  /** Stores the bar at minute `i` and lets its close pass; returns the signals the strategies took. */
   async function barCloses(
     symbol: string,
     i: number,
@@ -67,6 +68,8 @@ describe('resting protective orders', () => {
   ) {
     await storeBars(t.sql, [bar(symbol, T0 + i * MIN, b.close, b)]);
     setClock(T0 + (i + 1) * MIN + 500);
+    // The strategies run on it, as the pipeline runs them on each new bar.
+    return (await generateSignals(ctx(), { symbols: [symbol] })).signalIds;
   }
 
   const protect = async (name: string) => (await protectPositions(ctx(), { strategies: [name] })).books;
@@ -106,9 +109,8 @@ describe('resting protective orders', () => {
     expect((await protect('oco-a'))[0]).toMatchObject({ action: 'kept', orderId: order.id });
 
     // A bar through both levels: the stop is taken (pessimistic), at 98.8 inside the bar.
-    await barCloses('OCOA', 10, { open: 103, high: 115, low: 97, close: 99 });
     // The bar-close watch leaves the covered exits to the resting order: no exit signal as well.
-    expect((await generateSignals(ctx(), { strategies: ['oco-a'] })).signalIds).toEqual([]);
+    expect(await barCloses('OCOA', 10, { open: 103, high: 115, low: 97, close: 99 })).toEqual([]);
     const [after] = await protect('oco-a');
     expect(after.action).toBe('none');
     expect(await getOrder(t.sql, order.id)).toMatchObject({ status: 'filled', filledAvgPrice: '98.8' });
@@ -118,6 +120,17 @@ describe('resting protective orders', () => {
       ['sell', '10', '98.8'],
       ['buy', '10', '104'],
     ]);
+    // The backtest over the same bars takes the same stop on the same bar at the same price: parity
+    // reports the resting order's fill as the live exit, matched.
+    const report = await parityReport(t.sql, {
+      from: new Date(T0).toISOString(),
+      to: new Date(T0 + 10 * MIN).toISOString(),
+      strategies: ['oco-a'],
+    });
+    const [p] = report.strategies;
+    expect(p.differences).toEqual([]);
+    expect(p.fills).toEqual({ live: 2, backtest: 2, matched: 2 });
+    expect(p.signals).toMatchObject({ live: 2, matched: 2 });
   });
 
   it('fills the take-profit at its limit when only the target is reached', async () => {
@@ -154,6 +167,15 @@ describe('resting protective orders', () => {
       filledAvgPrice: '104.5',
     });
     expect(await getPosition(t.sql, 'trail-5', 'TRAIL')).toMatchObject({ qty: '0', realizedPnl: '5' });
+    const [p] = (
+      await parityReport(t.sql, {
+        from: new Date(T0).toISOString(),
+        to: new Date(T0 + 12 * MIN).toISOString(),
+        strategies: ['trail-5'],
+      })
+    ).strategies;
+    expect(p.differences).toEqual([]);
+    expect(p.fills).toMatchObject({ matched: 2 });
   });
 
   it('closes at market when the last close is already past the new level', async () => {
@@ -177,6 +199,19 @@ describe('resting protective orders', () => {
     await openLong('HAND', 'hand-5', { stopLoss: 0.05 });
     const [rest] = await protect('hand-5');
     expect(rest.action).toBe('placed');
+    // The book lives on the strategy's venue: a sale sent elsewhere is refused, and releases nothing.
+    await expect(
+      placeManualOrder(ctx(), {
+        strategy: 'hand-5',
+        exchange: 'alpaca',
+        symbol: 'HAND',
+        side: 'sell',
+        type: 'market',
+        timeInForce: 'gtc',
+        qty: '10',
+      }),
+    ).rejects.toMatchObject({ status: 400, fields: { 'order.exchange': 'hand-5 trades on sim' } });
+    expect(await getOrder(t.sql, rest.orderId!)).toMatchObject({ status: 'new' });
     const r = await placeManualOrder(ctx(), {
       strategy: 'hand-5',
       symbol: 'HAND',

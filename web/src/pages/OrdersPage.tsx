@@ -213,6 +213,40 @@ function ExportButton<T>({
   );
 }
 
+/**
+ * What an order is, with its prices: "stop $98.80", "oco: stop $98.80 · target $114.40". A position's
+ * resting exit (its stop-loss / take-profit / trailing stop at the venue) is marked "protective".
+ */
+function OrderKind({ order: o }: { order: Order }) {
+  const kind =
+    o.orderClass === 'oco'
+      ? `oco: stop ${money(o.stopPrice)} · target ${money(o.limitPrice)}`
+      : o.type === 'stop' || o.type === 'stop_limit'
+        ? `${o.type.replace('_', ' ')} ${money(o.stopPrice)}${o.type === 'stop_limit' ? ` · limit ${money(o.limitPrice)}` : ''}`
+        : o.type === 'limit'
+          ? `limit ${money(o.limitPrice)}`
+          : o.type.replace('_', ' ');
+  const rule =
+    o.stopRule === 'trailing_stop' ? 'trailing stop' : o.stopRule === 'stop_loss' ? 'stop loss' : null;
+  return (
+    <span>
+      {kind}
+      {o.protective ? (
+        <>
+          {' '}
+          <span
+            title={
+              rule ? `The position's resting exit; its stop is the ${rule}` : "The position's resting exit"
+            }
+          >
+            <Badge kind="info">protective</Badge>
+          </span>
+        </>
+      ) : null}
+    </span>
+  );
+}
+
 function OrdersTab({ route }: { route: Route }) {
   const { filters, set } = useFilters(route, 'orders');
   const pages = useCursorPages<Order>(routes.orders, filters, PAGE_SIZE);
@@ -239,7 +273,7 @@ function OrdersTab({ route }: { route: Route }) {
       header: 'Side',
       cell: (o) => <span className={o.side === 'buy' ? 'pos' : 'neg'}>{o.side}</span>,
     },
-    { key: 'type', header: 'Type', cell: (o) => o.type, secondary: true },
+    { key: 'type', header: 'Type', cell: (o) => <OrderKind order={o} />, secondary: true },
     { key: 'qty', header: 'Qty', align: 'right', cell: (o) => (o.qty ? qty(o.qty) : money(o.notional)) },
     { key: 'filled', header: 'Filled', align: 'right', cell: (o) => qty(o.filledQty) },
     {
@@ -295,6 +329,8 @@ function OrdersTab({ route }: { route: Route }) {
             { header: 'symbol', value: (o) => o.symbol },
             { header: 'side', value: (o) => o.side },
             { header: 'type', value: (o) => o.type },
+            { header: 'order_class', value: (o) => o.orderClass },
+            { header: 'protective', value: (o) => (o.protective ? 'yes' : 'no') },
             { header: 'time_in_force', value: (o) => o.timeInForce },
             { header: 'qty', value: (o) => o.qty },
             { header: 'notional', value: (o) => o.notional },
