@@ -38,14 +38,15 @@ export function demoStrategy(symbols: readonly string[], timeframe: Timeframe): 
   return {
     name: DEMO_STRATEGY,
     module: 'sma-crossover',
-    description: 'Demo: SMA 3/8 crossover on the simulated market, 10 shares a trade.',
+    description:
+      'Demo: SMA 3/8 crossover on the simulated market, 10 shares a trade; a 2% stop-loss and a 4% take-profit rest at the venue while a position is open.',
     params: { ...DEMO_PARAMS },
     enabled: true,
     symbols: [...symbols],
     timeframe,
     exchange: 'sim',
     sizing: { type: 'fixed_qty', qty: '10' },
-    exits: {},
+    exits: { stopLoss: 0.02, takeProfit: 0.04 },
     allowShort: false,
   };
 }

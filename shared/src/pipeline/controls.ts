@@ -1,6 +1,7 @@
 /**
  * A person's controls over live trading, for the API: close a position, cancel an order, and the kill
- * switch (halt = record the halt + cancel open orders, optionally flatten; resume clears it).
+ * switch (halt = record the halt + cancel open orders but the positions' resting exits, optionally flatten;
+ * resume clears it).
  */
 import { createHash } from 'node:crypto';
 import { clock } from '../clock/index.ts';
@@ -109,7 +110,9 @@ export async function haltTrading(ctx: PipelineContext, input: HaltInput): Promi
   if (created) await announceHalt(ctx, halt);
   const errors: string[] = [];
   const canceled: number[] = [];
-  for (const o of await openOrders(ctx.sql, strategy ? { strategy } : {})) {
+  // A position's resting exit stays: it only ever reduces risk (flattening releases it as it closes).
+  const open = (await openOrders(ctx.sql, strategy ? { strategy } : {})).filter((o) => !o.protective);
+  for (const o of open) {
     try {
       await cancelOrder(ctx, o.id);
       canceled.push(o.id);

@@ -85,6 +85,8 @@ describe('ensureDemo and the first demo trade', () => {
       module: 'sma-crossover',
       enabled: true,
       exchange: 'sim',
+      // Its exits rest at the venue while it holds a position (protect-positions).
+      exits: { stopLoss: 0.02, takeProfit: 0.04 },
     });
     expect(await latestBarTime(t.sql, 'ACME', '1Min')).toBe(Date.UTC(2025, 1, 3, 9, 29));
     const again = await ensureDemo(t.sql, { now });

@@ -13,11 +13,13 @@ import { ExchangeError } from '../../src/exchanges/index.ts';
 import {
   effectivePosition,
   generateSignals,
+  haltTrading,
   placeManualOrder,
   placeSignalOrders,
   protectiveClientOrderId,
   protectPositions,
   recordTrades,
+  resumeTrading,
 } from '../../src/pipeline/index.ts';
 import type { Exits } from '../../src/schemas/index.ts';
 import { useTestDatabase } from '../../src/testing/index.ts';
@@ -251,5 +253,50 @@ describe('resting protective orders', () => {
     expect(back).toMatchObject({ stopPrice: '98.8', side: 'sell', qty: '10', status: 'new' });
     expect(back!.id).not.toBe(rest.orderId);
     expect((await protect('back-5'))[0]).toMatchObject({ action: 'kept', orderId: back!.id });
+  });
+
+  it('keeps the resting exit through a halt, and releases it when the kill switch flattens', async () => {
+    await openLong('HALT', 'halt-5', { stopLoss: 0.05 });
+    const [rest] = await protect('halt-5');
+    const halted = await haltTrading(ctx(), { scope: 'strategy:halt-5', reason: 'test' });
+    expect(halted.canceled).toEqual([]);
+    expect(await getOrder(t.sql, rest.orderId!)).toMatchObject({ status: 'new' });
+    const flat = await haltTrading(ctx(), { scope: 'strategy:halt-5', reason: 'test', flatten: true });
+    expect(flat.errors).toEqual([]);
+    expect(flat.closing).toHaveLength(1);
+    expect(flat.closing[0]).toMatchObject({ outcome: 'ordered', order: { side: 'sell', qty: '10' } });
+    expect(await getOrder(t.sql, rest.orderId!)).toMatchObject({ status: 'canceled' });
+    await resumeTrading(ctx(), 'strategy:halt-5');
+  });
+
+  it('protects a short with a buy-side oco: the stop above, the target below', async () => {
+    // A short of 10 at 100 (booked as the pipeline would), on bars around 100.
+    await storeBars(t.sql, [
+      bar('SHRT', T0, 100, { open: 100, high: 100.5, low: 99.5 }),
+      bar('SHRT', T0 + MIN, 99, { open: 100, high: 100.2, low: 98.5 }),
+    ]);
+    await makeStrategy(t.sql, {
+      name: 'short-5',
+      symbols: ['SHRT'],
+      exits: { stopLoss: 0.05, takeProfit: 0.1 },
+      allowShort: true,
+    });
+    await t.sql`
+      INSERT INTO positions (strategy, symbol, qty, avg_price, realized_pnl, opened_at)
+      VALUES ('short-5', 'SHRT', -10, 100, 0, ${new Date(T0 + 1000)})`;
+    setClock(T0 + 2 * MIN + 500);
+    const [placed] = await protect('short-5');
+    expect(placed).toMatchObject({ action: 'placed', stopPrice: '105', takeProfit: '90' });
+    expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({
+      side: 'buy',
+      orderClass: 'oco',
+      qty: '10',
+    });
+    // A bar up through 105 triggers the stop: bought back at the stop, inside the bar.
+    await storeBars(t.sql, [bar('SHRT', T0 + 2 * MIN, 104, { open: 100, high: 106, low: 99.8 })]);
+    setClock(T0 + 3 * MIN + 500);
+    await protect('short-5');
+    expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({ status: 'filled', filledAvgPrice: '105' });
+    expect(await getPosition(t.sql, 'short-5', 'SHRT')).toMatchObject({ qty: '0', realizedPnl: '-50' });
   });
 });
