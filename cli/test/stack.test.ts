@@ -58,10 +58,7 @@ describe('stack.yml', () => {
     expect(trigger('generate-signals')).toEqual({ kind: 'topic', subjects: ['weaver.bars.fetched'] });
     expect(trigger('place-order')).toEqual({ kind: 'topic', subjects: ['weaver.signals.created'] });
     expect(trigger('record-trade')).toEqual({ kind: 'topic', subjects: ['weaver.orders.updated'] });
-    expect(trigger('protect-positions')).toEqual({
-      kind: 'topic',
-      subjects: ['weaver.bars.fetched', 'weaver.trades.recorded'],
-    });
+    expect(trigger('protect-positions')).toEqual({ kind: 'topic', subjects: ['weaver.protection.due'] });
     expect(trigger('run-backtest')).toEqual({ kind: 'http' });
     expect(trigger('gateway')).toEqual({ kind: 'http' });
   });

@@ -73,6 +73,13 @@ export async function getStrategy(sql: Sql, name: string): Promise<StrategyConfi
   return row ? toStrategy(row) : null;
 }
 
+export async function getStrategiesByName(sql: Sql, names: readonly string[]): Promise<StrategyConfig[]> {
+  if (names.length === 0) return [];
+  const rows = await sql<StrategyRow[]>`
+    SELECT * FROM strategies WHERE name = ANY(${pgArray(names as string[])}::text[]) ORDER BY name`;
+  return rows.map(toStrategy);
+}
+
 export async function getStrategyById(sql: Sql, id: number): Promise<StrategyConfig | null> {
   const [row] = await sql<StrategyRow[]>`SELECT * FROM strategies WHERE id = ${id}`;
   return row ? toStrategy(row) : null;

@@ -18,8 +18,10 @@
  * watch only covers what it does not (a take-profit on a venue without one-cancels-other orders, or a
  * venue that refused or takes no stop orders).
  */
+import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { type BarSeries, emptySeries } from '../bars/index.ts';
+import { clock } from '../clock/index.ts';
 import {
   advanceCursor,
   getCursors,
@@ -213,7 +215,7 @@ async function evaluateSymbol(
   symbol: string,
   cursor: number | undefined,
   exits: StrategyExits,
-): Promise<{ signals: NewSignal[]; last: number | null; evaluated: number }> {
+): Promise<{ signals: NewSignal[]; last: number | null; evaluated: number; guarded?: boolean }> {
   const tf = strategy.timeframe;
   const lookback = lookbackFor(warmup);
   let fresh: BarSeries;
@@ -289,11 +291,14 @@ async function evaluateSymbol(
       order: orderOf(hint as OrderHint | null | undefined),
     });
   }
+  let guarded = false;
   if (hasExits(exits)) {
     const [position, resting] = await Promise.all([
       getPosition(tx, strategy.name, symbol),
       openProtectiveOrder(tx, strategy.name, symbol),
     ]);
+    // Its resting exits may need placing or moving after this bar (protect-positions).
+    guarded = resting !== null || (position !== null && Number(position.qty) !== 0);
     const watched = resting ? uncovered(exits, resting) : exits;
     const exit =
       position && hasExits(watched)
@@ -306,7 +311,7 @@ async function evaluateSymbol(
       signals.sort((a, b) => a.barTime - b.barTime);
     }
   }
-  return { signals, last: fresh.time[fresh.length - 1], evaluated: fresh.length };
+  return { signals, last: fresh.time[fresh.length - 1], evaluated: fresh.length, guarded };
 }
 
 /**
@@ -322,7 +327,7 @@ async function runStrategy(
   strategy: StrategyConfig,
   load: (name: string) => Promise<StrategyModule>,
   onlySymbols: ReadonlySet<string> | null,
-): Promise<{ result: StrategyRunResult; created: Signal[] }> {
+): Promise<{ result: StrategyRunResult; created: Signal[]; guarded: string[] }> {
   let module: StrategyModule;
   try {
     module = await load(strategy.module);
@@ -359,6 +364,7 @@ async function runStrategy(
       return {
         result: { name: strategy.name, status: 'ok' as const, evaluated, signals: created.length },
         created,
+        guarded: symbols.filter((_, i) => results[i].guarded),
       };
     },
     RECOVERABLE,
@@ -393,11 +399,13 @@ export async function generateSignals(
   );
   const results: StrategyRunResult[] = [];
   const created: Signal[] = [];
+  const due: { strategy: string; symbol: string }[] = [];
   for (const strategy of chosen) {
     try {
       const r = await runStrategy(ctx, strategy, load, onlySymbols);
       results.push(r.result);
       created.push(...r.created);
+      for (const symbol of r.guarded) due.push({ strategy: strategy.name, symbol });
     } catch (e) {
       const reason = errorMessage(e);
       log.warn({ strategy: strategy.name, err: reason }, 'strategy skipped');
@@ -411,6 +419,16 @@ export async function generateSignals(
       'signals.created',
       { signalIds },
       `signals.created:${signalIds[0]}-${signalIds[signalIds.length - 1]}:${signalIds.length}`,
+    );
+  }
+  if (due.length > 0) {
+    // One wake-up per run: its id names the books and the bar they were evaluated through.
+    const key = due.map((b) => `${b.strategy}/${b.symbol}`).join(',');
+    await publish(
+      ctx,
+      'protection.due',
+      { books: due.slice(0, 500) },
+      `protection.due:${input.latest ?? clock().now()}:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`,
     );
   }
   return { strategies: results, signalIds };

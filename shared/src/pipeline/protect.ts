@@ -16,6 +16,10 @@
  * trailing level rose above the market within the bar), the position is closed at market — the
  * backtester's fill at the next open.
  *
+ * It runs on `protection.due`, which generate-signals publishes for the books with exits and an open
+ * position (or a resting order) on each new bar, and announcing trades publishes for the books of
+ * strategies with exits; reconcile sweeps every book. Strategies without exits cost nothing.
+ *
  * Safe to repeat, and never two protective orders: one book is handled at a time (an advisory lock), the
  * database allows one live protective order per book (orders_one_protective_idx), each order's client id
  * numbers it in the book's sequence (a retry finds the same id), and the old order is confirmed final at
@@ -40,38 +44,31 @@ import { roundToStep } from '../exchanges/symbols.ts';
 import { abs, eq, fromNumber, isPositive, isZero } from '../money/index.ts';
 import {
   EVENT_PAYLOADS,
-  IsoTime,
   type Order,
   type OrderStatus,
   type Position,
   Slug,
   type StrategyConfig,
   TIMEFRAME_MS,
-  Timeframe,
+  type Timeframe,
   TradingSymbol,
 } from '../schemas/index.ts';
-import {
-  exitLevels,
-  hasExits,
-  mergeExits,
-  prepareStrategy,
-  type StrategyExits,
-} from '../strategies/index.ts';
+import { exitLevels, hasExits, type StrategyExits, strategyExits } from '../strategies/index.ts';
 import { cancelConfirmed } from './cancel.ts';
 import { errorMessage, logOf, type PipelineContext } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import { refreshOrder } from './record-trades.ts';
 import { claimAndSubmit, finishSubmit } from './submit.ts';
 
-/** HTTP, a sweep, or the payload of bars.fetched (new bars move trailing levels) or trades.recorded. */
+/**
+ * HTTP or a sweep (strategies / symbols / exchange; nothing: every book), or the `protection.due` payload
+ * (the books a new bar or a trade concerns).
+ */
 export const ProtectPositionsInput = z.strictObject({
   strategies: z.array(Slug).min(1).max(100).optional(),
   symbols: z.array(TradingSymbol).min(1).max(200).optional(),
   exchange: Slug.optional(),
-  timeframe: Timeframe.optional(),
-  count: z.number().int().nonnegative().optional(),
-  latest: IsoTime.nullable().optional(),
-  trades: EVENT_PAYLOADS['trades.recorded'].shape.trades.optional(),
+  books: EVENT_PAYLOADS['protection.due'].shape.books.optional(),
 });
 export type ProtectPositionsInput = z.input<typeof ProtectPositionsInput>;
 
@@ -379,11 +376,7 @@ async function protectBookLocked(
   return { ...out, action: 'error', reason: 'the position kept changing while it was protected; next run' };
 }
 
-/** The exits a strategy runs with (its module's defaults under its configuration's), or why none. */
-async function exitsOf(config: StrategyConfig): Promise<StrategyExits> {
-  const prepared = await prepareStrategy(config.module, config.params);
-  return mergeExits(prepared.exits, config.exits);
-}
+const exitsOf = strategyExits;
 
 /**
  * One book, for a caller that holds its lock already (placing a closing order that did not go out puts
@@ -433,13 +426,10 @@ export async function protectPositions(
   input: ProtectPositionsInput = {},
 ): Promise<{ books: ProtectResult[] }> {
   const q = ProtectPositionsInput.parse(input);
-  const named = new Set([...(q.strategies ?? []), ...(q.trades?.map((t) => t.strategy) ?? [])]);
-  const symbols = new Set([...(q.symbols ?? []), ...(q.trades?.map((t) => t.symbol) ?? [])]);
+  const named = new Set([...(q.strategies ?? []), ...(q.books?.map((b) => b.strategy) ?? [])]);
+  const symbols = new Set([...(q.symbols ?? []), ...(q.books?.map((b) => b.symbol) ?? [])]);
   const configs = (await listStrategies(ctx.sql)).filter(
-    (s) =>
-      (named.size === 0 || named.has(s.name)) &&
-      (!q.exchange || exchangeOf(s) === q.exchange) &&
-      (!q.timeframe || s.timeframe === q.timeframe),
+    (s) => (named.size === 0 || named.has(s.name)) && (!q.exchange || exchangeOf(s) === q.exchange),
   );
   const books: ProtectResult[] = [];
   if (configs.length === 0) return { books };

@@ -13,6 +13,7 @@ import {
   getFill,
   getOrder,
   getOrders,
+  getStrategiesByName,
   insertFill,
   insertTrade,
   lockOrderWait,
@@ -35,6 +36,7 @@ import {
   type Position,
   type Trade,
 } from '../schemas/index.ts';
+import { hasExits, strategyExits } from '../strategies/index.ts';
 import { bookFill } from './booking.ts';
 import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
 import type { RecordTradesInput } from './inputs.ts';
@@ -235,10 +237,47 @@ export async function applyExchangeOrder(
   return applied;
 }
 
-/** Announces a booked batch of trades. */
+/**
+ * Announces a booked batch of trades; for the books of strategies with exits, also that their resting
+ * exits need placing, resizing or cancelling (protection.due).
+ */
 export async function announceTrades(ctx: PipelineContext, trades: readonly Trade[]): Promise<void> {
   if (trades.length === 0) return;
   await publish(ctx, 'trades.recorded', tradesPayload(trades), tradesEventId(trades));
+  const books = await booksWithExits(ctx, trades);
+  if (books.length > 0) {
+    await publish(ctx, 'protection.due', { books }, `protection.due:${tradesEventId(trades)}`.slice(0, 200));
+  }
+}
+
+/** The (strategy, symbol) books of `trades` whose strategy has exits. */
+async function booksWithExits(
+  ctx: PipelineContext,
+  trades: readonly Trade[],
+): Promise<{ strategy: string; symbol: string }[]> {
+  const names = new Set(trades.map((t) => t.strategy).filter((n) => n !== 'manual'));
+  if (names.size === 0) return [];
+  const withExits = new Set<string>();
+  for (const config of await getStrategiesByName(ctx.sql, [...names])) {
+    try {
+      if (hasExits(await strategyExits(config))) withExits.add(config.name);
+    } catch (e) {
+      // A module that no longer loads: reconcile's sweep reports it with the book.
+      logOf(ctx).warn(
+        { strategy: config.name, err: errorMessage(e) },
+        'exits unknown; protection left to the sweep',
+      );
+    }
+  }
+  const seen = new Set<string>();
+  const books: { strategy: string; symbol: string }[] = [];
+  for (const t of trades) {
+    const key = `${t.strategy}|${t.symbol}`;
+    if (!withExits.has(t.strategy) || seen.has(key)) continue;
+    seen.add(key);
+    books.push({ strategy: t.strategy, symbol: t.symbol });
+  }
+  return books;
 }
 
 /** Announces an order's state; the id makes each (status, filled) state one event. */

@@ -58,6 +58,16 @@ export const EVENT_PAYLOADS = {
     actual: DecimalString,
   }),
   'strategies.changed': z.object({ name: Slug, change: z.string() }),
+  /**
+   * Books whose resting exits may need placing or moving (a new bar of a strategy with exits and an open
+   * position, a trade of such a strategy): protect-positions' wake-up call.
+   */
+  'protection.due': z.object({
+    books: z
+      .array(z.object({ strategy: Slug, symbol: TradingSymbol }))
+      .min(1)
+      .max(500),
+  }),
   /** A sweep's progress names its latest finished backtest and the sweep; done/total count its runs. */
   'backtests.progress': z.object({
     backtestId: Id,

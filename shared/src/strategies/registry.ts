@@ -12,8 +12,10 @@ import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { env } from '../config/index.ts';
+import type { StrategyConfig } from '../schemas/index.ts';
 import { BUILTIN_STRATEGIES } from './builtin/index.ts';
 import { forgetStrategy, knownStrategy, registerStrategy } from './catalog.ts';
+import { mergeExits } from './exits.ts';
 import { GuardedInstance, type StrategyFault } from './guard.ts';
 import type { StrategyExits, StrategyModule } from './types.ts';
 
@@ -338,3 +340,11 @@ export function clearStrategyCache(): void {
 }
 
 export { knownStrategy };
+
+/** The exits a configured strategy runs with: its module's defaults under its configuration's own. */
+export async function strategyExits(
+  config: Pick<StrategyConfig, 'module' | 'params' | 'exits'>,
+): Promise<StrategyExits> {
+  const prepared = await prepareStrategy(config.module, config.params);
+  return mergeExits(prepared.exits, config.exits);
+}

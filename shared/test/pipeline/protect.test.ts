@@ -299,4 +299,29 @@ describe('resting protective orders', () => {
     expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({ status: 'filled', filledAvgPrice: '105' });
     expect(await getPosition(t.sql, 'short-5', 'SHRT')).toMatchObject({ qty: '0', realizedPnl: '-50' });
   });
+
+  it('wakes protect-positions for books with exits only: on their trades and on each new bar', async () => {
+    const due = () =>
+      bus.published.filter((e) => e.type === 'protection.due').map((e) => e.payload as { books: unknown[] });
+    const before = due().length;
+    await openLong('WAKE', 'wake-5', { stopLoss: 0.05 });
+    // The entry's trade names the book.
+    expect(
+      due()
+        .slice(before)
+        .map((p) => p.books),
+    ).toEqual([[{ strategy: 'wake-5', symbol: 'WAKE' }]]);
+    await barCloses('WAKE', 10, { open: 104, high: 104.5, low: 103, close: 104 });
+    expect(due().at(-1)?.books).toEqual([{ strategy: 'wake-5', symbol: 'WAKE' }]);
+    // A strategy without exits holding a position wakes nothing.
+    const quiet = due().length;
+    await openLong('NOEX', 'no-exits', {});
+    await barCloses('NOEX', 10, { open: 104, high: 104.5, low: 103, close: 104 });
+    expect(
+      due()
+        .slice(quiet)
+        .flatMap((p) => p.books),
+    ).not.toContainEqual(expect.objectContaining({ strategy: 'no-exits' }));
+    expect((await protect('no-exits')).length).toBe(0);
+  });
 });

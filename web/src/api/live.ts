@@ -67,6 +67,7 @@ export const STALE_AFTER: Record<EventType, string[]> = {
   'risk.resumed': ['/api/system', '/api/kill-switch', '/api/account', '/api/strategies'],
   'positions.drift': ['/api/positions', '/api/system'],
   'strategies.changed': ['/api/strategies'],
+  'protection.due': [],
   'backtests.progress': ['/api/backtests'],
   'backtests.completed': ['/api/backtests'],
   'functions.failed': ['/api/system'],

@@ -46,6 +46,13 @@ export function describeEvent(e: Pick<EventEnvelope, 'type' | 'payload'>): { tex
         tone: 'warn',
       };
     }
+    case 'protection.due': {
+      const p = e.payload as EventPayload<'protection.due'>;
+      return {
+        text: `Checking the resting exits of ${p.books.map((b) => `${b.strategy} ${b.symbol}`).join(', ')}`,
+        tone: 'info',
+      };
+    }
     case 'strategies.changed': {
       const p = e.payload as EventPayload<'strategies.changed'>;
       return { text: `Strategy ${p.name} ${p.change}`, tone: 'info' };
