@@ -378,43 +378,39 @@ async function protectBookLocked(
 
 const exitsOf = strategyExits;
 
-/**
- * One book, for a caller that holds its lock already (placing a closing order that did not go out puts
- * the protection back).
- */
-export async function protectHeldBook(
-  ctx: PipelineContext,
-  config: StrategyConfig,
-  symbol: string,
-): Promise<ProtectResult> {
-  try {
-    return await protectBookLocked(ctx, config, await exitsOf(config), symbol);
-  } catch (e) {
-    logOf(ctx).error(
-      { strategy: config.name, symbol, err: errorMessage(e) },
-      'protecting the position failed',
-    );
-    return { strategy: config.name, symbol, action: 'error', reason: errorMessage(e) };
-  }
+/** A book's failure, logged and reported: the next run (or the sweep) tries again. */
+function failed(ctx: PipelineContext, config: StrategyConfig, symbol: string, e: unknown): ProtectResult {
+  logOf(ctx).error({ strategy: config.name, symbol, err: errorMessage(e) }, 'protecting the position failed');
+  return { strategy: config.name, symbol, action: 'error', reason: errorMessage(e) };
 }
 
-/** One book, under its lock (`known`: the strategy's exits, when the caller has them). */
-export async function protectBook(
+/**
+ * One book, for a caller that holds its lock already (placing a closing order that did not go out puts
+ * the protection back). `known`: the strategy's exits, when the caller has them.
+ */
+export async function protectHeldBook(
   ctx: PipelineContext,
   config: StrategyConfig,
   symbol: string,
   known?: StrategyExits,
 ): Promise<ProtectResult> {
   try {
-    const exits = known ?? (await exitsOf(config));
-    return await withBookLock(ctx, config.name, symbol, () => protectBookLocked(ctx, config, exits, symbol));
+    return await protectBookLocked(ctx, config, known ?? (await exitsOf(config)), symbol);
   } catch (e) {
-    logOf(ctx).error(
-      { strategy: config.name, symbol, err: errorMessage(e) },
-      'protecting the position failed',
-    );
-    return { strategy: config.name, symbol, action: 'error', reason: errorMessage(e) };
+    return failed(ctx, config, symbol, e);
   }
+}
+
+/** One book, under its lock. */
+export function protectBook(
+  ctx: PipelineContext,
+  config: StrategyConfig,
+  symbol: string,
+  known?: StrategyExits,
+): Promise<ProtectResult> {
+  return withBookLock(ctx, config.name, symbol, () => protectHeldBook(ctx, config, symbol, known)).catch(
+    (e: unknown) => failed(ctx, config, symbol, e),
+  );
 }
 
 /**
