@@ -7,7 +7,11 @@ export interface Books {
   positions: Map<string, string>;
   /** Cash the trades moved: sells bring qty × price, buys cost it, fees always cost. */
   cashFlow: string;
-  /** Our orders at the venue that are not final yet, those still being submitted included. */
+  /**
+   * Our orders at the venue that are not final yet, those still being submitted included; a position's
+   * resting protective order is not counted (it rests as long as the position is open, and a fill of it
+   * between two readings is caught as any other change is).
+   */
   openOrders: number;
   /** Fills at the venue that no trade covers yet. */
   unbookedFills: number;
@@ -29,7 +33,8 @@ export async function readBooks(sql: Sql, exchange: string): Promise<Books> {
         FROM trades t JOIN orders o ON o.id = t.order_id
         WHERE o.exchange = ${exchange}`,
       tx<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM orders WHERE exchange = ${exchange} AND status NOT IN ${tx(final)}`,
+        SELECT count(*)::int AS n FROM orders
+        WHERE exchange = ${exchange} AND status NOT IN ${tx(final)} AND NOT protective`,
       tx<{ n: number }[]>`
         SELECT count(*)::int AS n
         FROM fills f JOIN orders o ON o.id = f.order_id

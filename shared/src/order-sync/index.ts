@@ -72,18 +72,21 @@ const NOT_SETTLED = `the venue's holdings changed between every two of ${READ_AT
 const AWAITING_BASELINE =
   'cash is not compared until a quiet moment (no order of ours open at the venue, nothing left to book) sets its baseline';
 
-/** Open orders at the venue: how many are not ours (placed by hand, say) and how many are. */
+/**
+ * Open orders at the venue: how many are not ours (placed by hand, say) and how many are, not counting
+ * positions' resting protective orders (which never make a quiet moment impossible).
+ */
 async function venueOpenOrders(
   sql: Sql,
   adapter: ExchangeAdapter,
 ): Promise<{ foreign: number; ours: number }> {
   const open = await adapter.getOpenOrders();
   if (open.length === 0) return { foreign: 0, ours: 0 };
-  const [row] = await sql<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM orders
+  const [row] = await sql<{ n: number; resting: number }[]>`
+    SELECT count(*)::int AS n, (count(*) FILTER (WHERE protective))::int AS resting FROM orders
     WHERE client_order_id = ANY(${pgArray(open.map((o) => o.clientOrderId))}::text[])`;
   const ours = row?.n ?? 0;
-  return { foreign: open.length - ours, ours };
+  return { foreign: open.length - ours, ours: ours - (row?.resting ?? 0) };
 }
 
 const withoutRowId = ({ rowId: _, ...d }: Drift & { rowId: number }): Drift => d;

@@ -10,6 +10,7 @@ import { parityReport } from '../../src/backtest/index.ts';
 import { getOrder, getPosition, listTrades, openProtectiveOrder } from '../../src/db/index.ts';
 import { getExchange } from '../../src/exchanges/configured.ts';
 import { ExchangeError } from '../../src/exchanges/index.ts';
+import { syncOrders } from '../../src/order-sync/index.ts';
 import {
   effectivePosition,
   generateSignals,
@@ -107,6 +108,12 @@ describe('resting protective orders', () => {
         qty: '10',
       }),
     ).rejects.toBeInstanceOf(ExchangeError);
+    // A resting exit does not keep the order sync from finding a quiet moment (its cash baseline), and
+    // books and venue agree on the position.
+    const sync = await syncOrders(ctx(), { exchange: 'sim' });
+    expect(sync.compared).toBe(true);
+    expect(sync.cash.baseline).toBe('recorded');
+    expect(sync.positions.drift).toEqual([]);
     // Nothing to move: a second run keeps it.
     expect((await protect('oco-a'))[0]).toMatchObject({ action: 'kept', orderId: order.id });
 
