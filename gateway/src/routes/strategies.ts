@@ -10,6 +10,7 @@ import {
   listPositions,
   listSignals,
   listStrategies as listStrategyConfigs,
+  restingExits,
   setStrategyEnabled,
   upsertStrategy,
 } from '@weaver/shared/db';
@@ -249,16 +250,17 @@ export const strategyRoutes = [
         listPositions(sql, { strategy: params.name }),
         listSignals(sql, { strategy: params.name, limit: 20 }),
       ]);
+      const [prices, resting] = await Promise.all([
+        lastPrices(
+          sql,
+          positions.map((p) => p.symbol),
+        ),
+        restingExits(sql, positions),
+      ]);
       return {
         ...summary,
         moduleInfo: info,
-        positions: valuePositions(
-          positions,
-          await lastPrices(
-            sql,
-            positions.map((p) => p.symbol),
-          ),
-        ),
+        positions: valuePositions(positions, prices, resting),
         recentSignals: signals.items,
       };
     },

@@ -6,6 +6,7 @@ import {
   type OrderStatus,
   type OrderStatusChange,
   type OrderType,
+  type RestingExit,
   type Side,
   type TimeInForce,
 } from '../schemas/index.ts';
@@ -289,4 +290,30 @@ export async function openProtectiveOrder(sql: Sql, strategy: string, symbol: st
     SELECT * FROM orders WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective
       AND status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])} LIMIT 1`;
   return row ? toOrder(row) : null;
+}
+
+/** The live protective orders of these books, keyed `strategy|symbol` (what the positions views show). */
+export async function restingExits(
+  sql: Sql,
+  books: readonly { strategy: string; symbol: string }[],
+): Promise<Map<string, RestingExit>> {
+  const out = new Map<string, RestingExit>();
+  if (books.length === 0) return out;
+  const rows = await sql<OrderRow[]>`
+    SELECT o.* FROM unnest(${pgArray(books.map((b) => b.strategy))}::text[], ${pgArray(books.map((b) => b.symbol))}::text[])
+      AS b(strategy, symbol)
+    JOIN orders o ON o.strategy = b.strategy AND o.symbol = b.symbol
+    WHERE o.protective AND o.status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}`;
+  for (const r of rows.map(toOrder)) {
+    out.set(`${r.strategy}|${r.symbol}`, {
+      orderId: r.id,
+      type: r.type,
+      orderClass: r.orderClass,
+      stopPrice: r.stopPrice,
+      takeProfit: r.orderClass === 'oco' || r.type === 'limit' ? r.limitPrice : null,
+      stopRule: r.stopRule,
+      status: r.status,
+    });
+  }
+  return out;
 }

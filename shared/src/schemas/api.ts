@@ -35,6 +35,8 @@ import {
   checkOrderFields,
   ORDER_STATUSES,
   Order,
+  OrderClass,
+  OrderStatus,
   OrderStatusChange,
   OrderType,
   TimeInForce,
@@ -168,11 +170,26 @@ export const PositionsQuery = z.object({
 });
 export type PositionsQuery = z.input<typeof PositionsQuery>;
 
+/** A position's resting protective order at the venue (its stop and / or take-profit). */
+export const RestingExit = z.object({
+  orderId: Id,
+  type: OrderType,
+  orderClass: OrderClass,
+  stopPrice: DecimalString.nullable(),
+  /** The take-profit limit (an oco's or a plain limit's). */
+  takeProfit: DecimalString.nullable(),
+  stopRule: z.enum(['stop_loss', 'trailing_stop']).nullable(),
+  status: OrderStatus,
+});
+export type RestingExit = z.infer<typeof RestingExit>;
+
 export const PositionView = Position.extend({
   /** Close of the newest stored bar for the symbol, or null when there is none. */
   lastPrice: z.number().nullable(),
   marketValue: DecimalString.nullable(),
   unrealizedPnl: DecimalString.nullable(),
+  /** The exit resting at the venue for this position, if any. */
+  restingExit: RestingExit.nullable(),
 });
 export type PositionView = z.infer<typeof PositionView>;
 export const PositionList = z.object({ items: z.array(PositionView) });

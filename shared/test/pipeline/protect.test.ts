@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parityReport } from '../../src/backtest/index.ts';
-import { getOrder, getPosition, listTrades, openProtectiveOrder } from '../../src/db/index.ts';
+import { getOrder, getPosition, listTrades, openProtectiveOrder, restingExits } from '../../src/db/index.ts';
 import { getExchange } from '../../src/exchanges/configured.ts';
 import { ExchangeError } from '../../src/exchanges/index.ts';
 import { syncOrders } from '../../src/order-sync/index.ts';
@@ -91,6 +91,16 @@ describe('resting protective orders', () => {
       stopRule: 'stop_loss',
       status: 'new',
       clientOrderId: protectiveClientOrderId('oco-a', 'OCOA', 0),
+    });
+    // What the positions views show for the book.
+    expect((await restingExits(t.sql, [{ strategy: 'oco-a', symbol: 'OCOA' }])).get('oco-a|OCOA')).toEqual({
+      orderId: order.id,
+      type: 'limit',
+      orderClass: 'oco',
+      stopPrice: '98.8',
+      takeProfit: '114.4',
+      stopRule: 'stop_loss',
+      status: 'new',
     });
     // Not a planned change of the position: an entry decision still sees 10 long.
     expect(await effectivePosition(t.sql, 'oco-a', 'OCOA')).toBe('10');

@@ -22,6 +22,7 @@ import { errorMessage } from '../components/states.tsx';
 import type { Column } from '../components/Table.tsx';
 import { download, toCsv } from '../lib/csv.ts';
 import { dateTime, money, pnl, qty, tone } from '../lib/format.ts';
+import { orderKindText, stopRuleText } from '../lib/orderText.ts';
 
 type Tab = 'orders' | 'trades' | 'signals';
 const TABS: Array<{ id: Tab; label: string }> = [
@@ -218,19 +219,10 @@ function ExportButton<T>({
  * resting exit (its stop-loss / take-profit / trailing stop at the venue) is marked "protective".
  */
 function OrderKind({ order: o }: { order: Order }) {
-  const kind =
-    o.orderClass === 'oco'
-      ? `oco: stop ${money(o.stopPrice)} · target ${money(o.limitPrice)}`
-      : o.type === 'stop' || o.type === 'stop_limit'
-        ? `${o.type.replace('_', ' ')} ${money(o.stopPrice)}${o.type === 'stop_limit' ? ` · limit ${money(o.limitPrice)}` : ''}`
-        : o.type === 'limit'
-          ? `limit ${money(o.limitPrice)}`
-          : o.type.replace('_', ' ');
-  const rule =
-    o.stopRule === 'trailing_stop' ? 'trailing stop' : o.stopRule === 'stop_loss' ? 'stop loss' : null;
+  const rule = stopRuleText(o.stopRule);
   return (
     <span>
-      {kind}
+      {orderKindText(o)}
       {o.protective ? (
         <>
           {' '}

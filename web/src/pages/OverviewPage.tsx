@@ -12,6 +12,7 @@ import { Dialog } from '../components/Dialog.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Badge, Panel, Stat } from '../components/Panel.tsx';
 import { PnlCalendar } from '../components/PnlCalendar.tsx';
+import { RestingExit } from '../components/RestingExit.tsx';
 import { Async, ErrorState, errorMessage, Loading } from '../components/states.tsx';
 import { type Column, Table } from '../components/Table.tsx';
 import { ago, money, num, pnl, qty, tone } from '../lib/format.ts';
@@ -138,6 +139,7 @@ function Positions() {
       align: 'right',
       cell: (p) => <span className={tone(p.unrealizedPnl)}>{pnl(p.unrealizedPnl)}</span>,
     },
+    { key: 'exit', header: 'Resting exit', cell: (p) => <RestingExit position={p} />, secondary: true },
     {
       key: 'close',
       header: <span className="sr-only">Actions</span>,

@@ -7,6 +7,7 @@ import { ExitsForm } from '../components/ExitsForm.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Panel, Stat } from '../components/Panel.tsx';
 import { ParamForm } from '../components/ParamForm.tsx';
+import { RestingExit } from '../components/RestingExit.tsx';
 import { signalColumns } from '../components/signalColumns.tsx';
 import { Async } from '../components/states.tsx';
 import { Table } from '../components/Table.tsx';
@@ -126,6 +127,7 @@ export default function StrategyDetailPage({ name }: { name: string }) {
                     align: 'right',
                     cell: (p) => <span className={tone(p.realizedPnl)}>{pnl(p.realizedPnl)}</span>,
                   },
+                  { key: 'exit', header: 'Resting exit', cell: (p) => <RestingExit position={p} /> },
                 ]}
                 rows={s.positions}
                 rowKey={(p) => p.symbol}

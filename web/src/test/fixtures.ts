@@ -37,6 +37,7 @@ export const position = (over: Partial<PositionView> = {}): PositionView => ({
   lastPrice: 190,
   marketValue: '1900',
   unrealizedPnl: '95',
+  restingExit: null,
   ...over,
 });
 
