@@ -1,4 +1,4 @@
-import type { AuditPage, EventType } from '@weaver/shared/schemas';
+import { type AuditPage, EVENT_TYPES, type EventType } from '@weaver/shared/schemas';
 import useSWR from 'swr';
 import { apiPath } from './client.ts';
 import { useLiveEvents } from './live.ts';
@@ -16,6 +16,9 @@ export interface ActivityItem {
  * Recent events: the audit log's newest page (so the view is filled on first load) with the live stream's
  * events on top, each event once.
  */
+/** What a trader follows: every event but protect-positions' internal wake-up calls. */
+export const TRADING_ACTIVITY: EventType[] = EVENT_TYPES.filter((t) => t !== 'protection.due');
+
 export function useActivity(opts: { limit: number; types?: EventType[] }) {
   const types = opts.types?.length ? opts.types.join(',') : undefined;
   const audit = useSWR<AuditPage>(apiPath(routes.audit, { limit: opts.limit, type: types }));

@@ -1,7 +1,7 @@
 import type { AccountSummary, CloseResult, EquityHistory, PositionView } from '@weaver/shared/schemas';
 import { useMemo, useState } from 'react';
 import useSWR, { useSWRConfig } from 'swr';
-import { useActivity } from '../api/activity.ts';
+import { TRADING_ACTIVITY, useActivity } from '../api/activity.ts';
 import { api, apiPath } from '../api/client.ts';
 import { routes } from '../api/routes.ts';
 import type { PositionList } from '../api/types.ts';
@@ -211,7 +211,7 @@ function Positions() {
 }
 
 function Activity() {
-  const { items, error, isLoading, retry } = useActivity({ limit: 15 });
+  const { items, error, isLoading, retry } = useActivity({ limit: 15, types: TRADING_ACTIVITY });
   return (
     <Panel title="Latest activity" actions={<a href="#/system">Event log</a>}>
       {error && items.length === 0 ? (
