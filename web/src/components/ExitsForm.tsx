@@ -60,8 +60,9 @@ export function ExitsForm({ exits, onSave }: { exits: Exits; onSave: (exits: Exi
   return (
     <form className="stack" onSubmit={submit} noValidate aria-label="Exits">
       <p className="muted">
-        Checked on every new bar against the open position; a bar that reaches one closes it with a market
-        order.
+        While a position is open they rest at the exchange as one protective order (the stop, with the take
+        profit as one-cancels-other where the exchange has it), moved up as a trailing stop rises. Where the
+        exchange cannot hold one, each new bar is checked at its close instead.
       </p>
       <div className="form-grid">
         {EXIT_KEYS.map((k) => (
