@@ -341,4 +341,43 @@ describe('resting protective orders', () => {
     ).not.toContainEqual(expect.objectContaining({ strategy: 'no-exits' }));
     expect((await protect('no-exits')).length).toBe(0);
   });
+
+  it('never rests two orders for one book, however many runs race', async () => {
+    await openLong('RACE', 'race-5', { stopLoss: 0.05, takeProfit: 0.1 });
+    const runs = await Promise.all([
+      protect('race-5'),
+      protect('race-5'),
+      protect('race-5'),
+      protect('race-5'),
+    ]);
+    const actions = runs.map((r) => r[0].action).sort();
+    expect(actions).toEqual(['kept', 'kept', 'kept', 'placed']);
+    const venueOpen = await t.sql`
+      SELECT count(*)::int AS n FROM sim_orders WHERE symbol = 'RACE' AND status IN ('new', 'partially_filled')`;
+    expect(venueOpen[0].n).toBe(1);
+
+    // A person's sale racing a protect run: one sale, the position closed once, nothing left resting.
+    const [sale] = await Promise.all([
+      placeManualOrder(ctx(), {
+        strategy: 'race-5',
+        symbol: 'RACE',
+        side: 'sell',
+        type: 'market',
+        timeInForce: 'gtc',
+        qty: '10',
+      }),
+      protect('race-5'),
+    ]);
+    expect(sale.outcome).toBe('ordered');
+    await barCloses('RACE', 10, { open: 104, high: 104.2, low: 103.8, close: 104 });
+    await recordTrades(ctx(), { orderIds: [sale.order!.id] });
+    await protect('race-5');
+    expect(await getPosition(t.sql, 'race-5', 'RACE')).toMatchObject({ qty: '0' });
+    const sells =
+      await t.sql`SELECT count(*)::int AS n FROM trades WHERE strategy = 'race-5' AND side = 'sell'`;
+    expect(sells[0].n).toBe(1);
+    const resting = await t.sql`
+      SELECT count(*)::int AS n FROM sim_orders WHERE symbol = 'RACE' AND status IN ('new', 'partially_filled')`;
+    expect(resting[0].n).toBe(0);
+  });
 });
