@@ -154,5 +154,11 @@ export interface ExchangeAdapter {
    * before an order leaves, so callers can tell a venue-rounded size from a different order.
    */
   instrumentRules?(symbol: string): Promise<InstrumentRules>;
+  /**
+   * Which of a position's exits can rest here for `symbol` at `qty` (pipeline/protect.ts): a stop order,
+   * and a one-cancels-other stop + take-profit. Absent: a stop where `capabilities.orderTypes` has one,
+   * an oco where `capabilities.oco`.
+   */
+  restingExits?(symbol: string, qty: string): Promise<{ stop: boolean; oco: boolean }>;
   close?(): Promise<void>;
 }

@@ -1,11 +1,12 @@
 /**
  * protect-positions: a book's open position carries its exits at the venue, as one resting order.
  *
- *   stop (stop-loss and trailing stop, the tighter of the two) and take-profit, on a venue with
+ *   stop (stop-loss and trailing stop, the tighter of the two) and take-profit, where the venue has
  *   one-cancels-other orders   → one oco exit: take-profit limit + stop, one cancelling the other;
- *   a stop alone (or no oco)   → a stop order (a take-profit without oco is watched at bar close by
- *                                generate-signals, which skips the rules a resting order covers);
- *   a take-profit alone        → a limit order.
+ *   a stop, without oco        → a stop order;
+ *   no stop orders (crypto on Alpaca, CCXT) → the take-profit as a limit order.
+ * Whatever does not rest is watched at bar close by generate-signals, which skips the rules a resting
+ * order covers (restingExits on the adapter says what can rest for a symbol and size).
  *
  * So the position is protected between bars and while Weaver or its host is down, and the venue fills
  * inside the bar at the level, as the backtester does. The order is replaced (cancel, confirmed, then a
@@ -234,10 +235,11 @@ async function planFor(
     }
   }
   const reference = fromNumber(last ?? entry);
-  if (stop !== null) {
-    if (!caps.orderTypes.includes('stop'))
-      return { kind: 'unsupported', reason: `${exchange.name} takes no stop orders` };
-    if (takeProfit !== null && caps.oco) {
+  const can = exchange.restingExits
+    ? await exchange.restingExits(position.symbol, qty)
+    : { stop: caps.orderTypes.includes('stop'), oco: caps.oco === true };
+  if (stop !== null && can.stop) {
+    if (takeProfit !== null && can.oco) {
       return {
         kind: 'order',
         intent: {
@@ -251,12 +253,19 @@ async function planFor(
         referencePrice: reference,
       };
     }
+    // The take-profit, if any, is then watched at bar close (generate-signals).
     return {
       kind: 'order',
       intent: { ...base, type: 'stop', stopPrice: stop, stopRule: levels.stopRule },
       referencePrice: reference,
     };
   }
+  if (takeProfit === null)
+    return {
+      kind: 'unsupported',
+      reason: `${exchange.name} cannot rest a stop order for ${position.symbol}`,
+    };
+  // The stop, if any, is then watched at bar close (generate-signals).
   return {
     kind: 'order',
     intent: { ...base, type: 'limit', limitPrice: takeProfit, stopRule: null },

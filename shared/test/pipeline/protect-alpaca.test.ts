@@ -127,6 +127,7 @@ describe('resting protective orders on Alpaca', () => {
     exits: Exits,
     start: number,
     price: number,
+    qty = '10',
   ): Promise<void> {
     await makeStrategy(t.sql, { name, symbols: [symbol], exits, exchange: 'alpaca' });
     await storeBars(
@@ -144,14 +145,14 @@ describe('resting protective orders on Alpaca', () => {
       side: 'buy',
       type: 'market',
       timeInForce: 'day',
-      qty: '10',
+      qty,
     });
     expect(r.outcome).toBe('ordered');
     expect(r.order).toMatchObject({ exchange: 'alpaca', protective: false });
     expect(fake.orders(r.order!.clientOrderId)).toHaveLength(1);
     await recordTrades(ctx(), { orderIds: [r.order!.id] });
-    expect(await getOrder(t.sql, r.order!.id)).toMatchObject({ status: 'filled', filledQty: '10' });
-    expect(await getPosition(t.sql, name, symbol)).toMatchObject({ qty: '10', avgPrice: String(price) });
+    expect(await getOrder(t.sql, r.order!.id)).toMatchObject({ status: 'filled', filledQty: qty });
+    expect(await getPosition(t.sql, name, symbol)).toMatchObject({ qty, avgPrice: String(price) });
   }
 
   const protect = async (name: string) => (await protectPositions(ctx(), { strategies: [name] })).books;
@@ -352,5 +353,24 @@ describe('resting protective orders on Alpaca', () => {
     expect(fake.trading.positions.get('SPY')?.qty.toString()).toBe('0');
     expect(fake.live('SPY')).toEqual([]);
     expect(indexes('POST /v2/orders', from)).toHaveLength(1);
+  });
+
+  it("rests a fractional position's stop alone, as a day order (Alpaca takes no fractional oco)", async () => {
+    await openLong('frac-alpaca', 'BRK.B', { stopLoss: 0.05, takeProfit: 0.1 }, T0 + 60 * MIN, 400, '0.5');
+    const [placed] = await protect('frac-alpaca');
+    expect(placed).toMatchObject({ action: 'placed', stopPrice: '380', takeProfit: null });
+    expect(fake.posted.at(-1)!.body).toMatchObject({
+      type: 'stop',
+      qty: '0.5',
+      side: 'sell',
+      time_in_force: 'day',
+      stop_price: '380',
+    });
+    expect(fake.posted.at(-1)!.body).not.toHaveProperty('order_class', 'oco');
+    expect(await openProtectiveOrder(t.sql, 'frac-alpaca', 'BRK.B')).toMatchObject({
+      type: 'stop',
+      orderClass: 'simple',
+      status: 'new',
+    });
   });
 });

@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parityReport } from '../../src/backtest/index.ts';
 import { getOrder, getPosition, listTrades, openProtectiveOrder, restingExits } from '../../src/db/index.ts';
-import { getExchange } from '../../src/exchanges/configured.ts';
+import { getExchange, setExchange } from '../../src/exchanges/configured.ts';
 import { ExchangeError } from '../../src/exchanges/index.ts';
+import { createSimExchange } from '../../src/exchanges/sim/index.ts';
 import { syncOrders } from '../../src/order-sync/index.ts';
 import {
   effectivePosition,
@@ -50,9 +51,9 @@ describe('resting protective orders', () => {
   afterAll(() => clearClock());
 
   /** SMA buys 10 on CROSS_UP's last bar; the order fills at the next bar's open, 104 (bar 9: 103.5–104.5). */
-  async function openLong(symbol: string, name: string, exits: Exits): Promise<void> {
+  async function openLong(symbol: string, name: string, exits: Exits, exchange = 'sim'): Promise<void> {
     await storeBars(t.sql, barsFrom(symbol, T0, CROSS_UP));
-    await makeStrategy(t.sql, { name, symbols: [symbol], exits, allowShort: true });
+    await makeStrategy(t.sql, { name, symbols: [symbol], exits, allowShort: true, exchange });
     setClock(T0 + CROSS_UP.length * MIN + 1000);
     const { signalIds } = await generateSignals(ctx(), { strategies: [name] });
     const [placed] = await placeSignalOrders(ctx(), signalIds);
@@ -379,5 +380,28 @@ describe('resting protective orders', () => {
     const resting = await t.sql`
       SELECT count(*)::int AS n FROM sim_orders WHERE symbol = 'RACE' AND status IN ('new', 'partially_filled')`;
     expect(resting[0].n).toBe(0);
+  });
+
+  it('rests the take-profit alone where no stop order can rest, and watches the stop at bar close', async () => {
+    // A venue that takes no stop orders (as Alpaca for crypto, or CCXT): the sim's account, so it holds
+    // what the sim holds, saying so through restingExits.
+    const venue = Object.assign(createSimExchange({ name: 'nostop' }), {
+      restingExits: async () => ({ stop: false, oco: false }),
+    });
+    setExchange('nostop', venue);
+    await openLong('NOST', 'nostop-5', { stopLoss: 0.05, takeProfit: 0.1 }, 'nostop');
+    const [placed] = await protect('nostop-5');
+    expect(placed).toMatchObject({ action: 'placed', stopPrice: null, takeProfit: '114.4' });
+    expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({ type: 'limit', orderClass: 'simple' });
+    // A bar through the stop: the bar-close watch covers what does not rest, and stores the exit.
+    const ids = await barCloses('NOST', 10, { open: 103, high: 103.5, low: 98, close: 98.5 });
+    expect(ids).toHaveLength(1);
+    const [exit] = await placeSignalOrders(ctx(), ids);
+    // Placing it cancels the resting take-profit first (both would sell the same shares).
+    expect(exit.outcome).toBe('ordered');
+    expect(await getOrder(t.sql, exit.orderId!)).toMatchObject({ side: 'sell', qty: '10', type: 'market' });
+    expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({ status: 'canceled' });
+    const signal = await t.sql`SELECT exit_rule FROM signals WHERE id = ${ids[0]}`;
+    expect(signal[0].exit_rule).toBe('stop_loss');
   });
 });

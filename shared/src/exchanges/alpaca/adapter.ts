@@ -220,6 +220,12 @@ export class AlpacaExchange implements ExchangeAdapter {
     };
   }
 
+  /** No stop orders for crypto; oco exits for whole-share equity quantities only (see prepare). */
+  async restingExits(symbol: string, qty: string): Promise<{ stop: boolean; oco: boolean }> {
+    const crypto = isCryptoSymbol(symbol);
+    return { stop: !crypto, oco: !crypto && /^\d+(\.0*)?$/.test(qty) };
+  }
+
   /**
    * Alpaca's order rules, applied before sending so a 422 never costs a round trip: crypto trades GTC
    * or IOC only (a `day` intent, Weaver's default, becomes GTC) and has no stop or trailing-stop orders;
