@@ -142,6 +142,10 @@ describe('strategies', () => {
     const [event] =
       await h.sql`SELECT payload FROM events WHERE type = 'strategies.changed' ORDER BY id DESC LIMIT 1`;
     expect(event.payload).toEqual({ name: 'trend', change: 'updated' });
+    // Its open position's resting exit is due for a look now, not at the next bar.
+    const [due] =
+      await h.sql`SELECT payload FROM events WHERE type = 'protection.due' ORDER BY id DESC LIMIT 1`;
+    expect(due.payload).toEqual({ books: [{ strategy: 'trend', symbol: 'ACME' }] });
   });
 
   it('pauses and resumes; refuses to enable one whose module does not load', async () => {

@@ -16,7 +16,7 @@ import {
 } from '@weaver/shared/db';
 import { knownExchanges } from '@weaver/shared/exchanges';
 import { add, isZero, sum } from '@weaver/shared/money';
-import { generateSignals } from '@weaver/shared/pipeline';
+import { booksToProtect, generateSignals } from '@weaver/shared/pipeline';
 import { GLOBAL_SCOPE, strategyScope } from '@weaver/shared/risk';
 import { conflict, HttpError, notFound } from '@weaver/shared/runtime';
 import {
@@ -297,6 +297,11 @@ export const strategyRoutes = [
         allowShort: next.allowShort,
       });
       await announce(deps, current.name, 'updated');
+      // New exits (or parameters that change the module's) move the resting orders now, not at the next bar.
+      const books = await booksToProtect(sql, current.name);
+      if (books.length > 0) {
+        await emit(sql, await deps.bus(), 'protection.due', { books }, { correlationId: randomUUID() });
+      }
       return summaryOf(deps, current.name);
     },
   }),

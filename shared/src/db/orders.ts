@@ -248,23 +248,32 @@ export interface ProtectiveState {
   open: Order | null;
   /** Protective orders the book ever had: numbers the next one's client order id. */
   count: number;
-  /** The newest protective order, when the venue refused it (failed), and when it was claimed. */
-  refusedAt: string | null;
+  /**
+   * The newest protective order, when the venue refused it (failed) or a person canceled it (error code
+   * canceled_by_person): when it was claimed, and which.
+   */
+  refused: { at: string; byPerson: boolean } | null;
 }
 
 export async function protectiveState(sql: Sql, strategy: string, symbol: string): Promise<ProtectiveState> {
   const [open, [row]] = await Promise.all([
     openProtectiveOrder(sql, strategy, symbol),
-    sql<{ count: number; refused_at: Date | null }[]>`
+    sql<
+      { count: number; last: { status: OrderStatus; error_code: string | null; created_at: string } | null }[]
+    >`
       SELECT
         (SELECT count(*)::int FROM orders WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective) AS count,
-        (SELECT CASE WHEN status = 'failed' THEN created_at END FROM orders
-           WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective ORDER BY id DESC LIMIT 1) AS refused_at`,
+        (SELECT json_build_object('status', status, 'error_code', error_code, 'created_at', created_at)
+         FROM orders WHERE strategy = ${strategy} AND symbol = ${symbol} AND protective
+         ORDER BY id DESC LIMIT 1) AS last`,
   ]);
   return {
     open,
     count: row.count,
-    refusedAt: row.refused_at ? iso(row.refused_at) : null,
+    refused:
+      row.last && (row.last.status === 'failed' || row.last.error_code === 'canceled_by_person')
+        ? { at: iso(new Date(row.last.created_at)), byPerson: row.last.error_code === 'canceled_by_person' }
+        : null,
   };
 }
 

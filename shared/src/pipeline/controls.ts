@@ -24,6 +24,7 @@ import { requestCancel } from './cancel.ts';
 import { errorMessage, logOf, type PipelineContext, publish } from './context.ts';
 import { exchangeOf } from './fetch-bars.ts';
 import { type ManualOrderResult, placeManualOrder } from './place-orders.ts';
+import { CANCELED_BY_PERSON, withBookLock } from './protect.ts';
 import { announceHalt } from './risk-events.ts';
 
 /**
@@ -62,6 +63,23 @@ export async function cancelOrder(ctx: PipelineContext, orderId: number): Promis
   if (['filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed'].includes(order.status)) {
     throw conflict(`order ${orderId} is already ${order.status}`, { orderId: `already ${order.status}` });
   }
+  if (order.protective) {
+    // A person's word on a position's resting exit: it stays off until the position changes (a new
+    // entry); protect-positions would otherwise put it straight back. Under the book's lock, so a
+    // concurrent protect run sees the mark or has finished.
+    return withBookLock(ctx, order.strategy, order.symbol, async () => {
+      await ctx.sql`
+        UPDATE orders SET error_code = ${CANCELED_BY_PERSON},
+          error_message = 'canceled by a person: not placed again until the position changes'
+        WHERE id = ${order.id}`;
+      return cancelNow(ctx, order);
+    });
+  }
+  return cancelNow(ctx, order);
+}
+
+async function cancelNow(ctx: PipelineContext, order: Order): Promise<Order> {
+  const orderId = order.id;
   try {
     return await requestCancel(ctx, order);
   } catch (e) {

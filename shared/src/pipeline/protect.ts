@@ -77,7 +77,9 @@ export type ProtectPositionsInput = z.input<typeof ProtectPositionsInput>;
  * kept: the resting order already says the right thing · placed / replaced: a new one rests ·
  * closing: the level is already passed, a market order closes · canceled: no position (or no exits)
  * left to protect · waiting: another closing order or signal of the book is in flight · unsupported /
- * refused: the venue cannot rest this order (exits are then watched at bar close) · none: nothing to do ·
+ * refused: the venue cannot rest this order (exits are then watched at bar close) · paused: a person
+ * cancelled this position's protective order (watched at bar close until the position changes) ·
+ * none: nothing to do ·
  * error: see reason (retried on the next run).
  */
 export type ProtectAction =
@@ -89,6 +91,7 @@ export type ProtectAction =
   | 'waiting'
   | 'unsupported'
   | 'refused'
+  | 'paused'
   | 'none'
   | 'error';
 
@@ -102,6 +105,9 @@ export interface ProtectResult {
   takeProfit?: string | null;
   reason?: string;
 }
+
+/** The error code a person's cancel of a protective order leaves on it (controls.ts). */
+export const CANCELED_BY_PERSON = 'canceled_by_person';
 
 /** The order a position should have resting, or why none. */
 type Plan =
@@ -352,8 +358,10 @@ async function protectBookLocked(
         takeProfit: current.orderClass === 'oco' || current.type === 'limit' ? current.limitPrice : null,
       };
     }
-    if (!current && state.refusedAt !== null && held.openedAt !== null && state.refusedAt >= held.openedAt) {
-      return { ...out, action: 'refused', reason: "the venue refused this position's protective order" };
+    if (!current && state.refused && held.openedAt !== null && state.refused.at >= held.openedAt) {
+      return state.refused.byPerson
+        ? { ...out, action: 'paused', reason: "a person canceled this position's protective order" }
+        : { ...out, action: 'refused', reason: "the venue refused this position's protective order" };
     }
     if (current) {
       const after = await cancelConfirmed(ctx, current);
@@ -420,6 +428,20 @@ export function protectBook(
   return withBookLock(ctx, config.name, symbol, () => protectHeldBook(ctx, config, symbol, known)).catch(
     (e: unknown) => failed(ctx, config, symbol, e),
   );
+}
+
+/** A strategy's books with an open position or a live protective order (what a change of exits moves). */
+export async function booksToProtect(
+  sql: Sql,
+  strategy: string,
+): Promise<{ strategy: string; symbol: string }[]> {
+  const rows = await sql<{ symbol: string }[]>`
+    SELECT symbol FROM positions WHERE strategy = ${strategy} AND qty <> 0
+    UNION
+    SELECT symbol FROM orders WHERE strategy = ${strategy} AND protective
+      AND status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}
+    ORDER BY symbol`;
+  return rows.map((r) => ({ strategy, symbol: r.symbol }));
 }
 
 /**

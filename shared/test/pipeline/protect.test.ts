@@ -13,6 +13,7 @@ import { ExchangeError } from '../../src/exchanges/index.ts';
 import { createSimExchange } from '../../src/exchanges/sim/index.ts';
 import { syncOrders } from '../../src/order-sync/index.ts';
 import {
+  cancelOrder,
   effectivePosition,
   generateSignals,
   haltTrading,
@@ -403,5 +404,19 @@ describe('resting protective orders', () => {
     expect(await getOrder(t.sql, placed.orderId!)).toMatchObject({ status: 'canceled' });
     const signal = await t.sql`SELECT exit_rule FROM signals WHERE id = ${ids[0]}`;
     expect(signal[0].exit_rule).toBe('stop_loss');
+  });
+
+  it("keeps a person's cancel: the resting exit stays off for that position, watched at bar close", async () => {
+    await openLong('GONE', 'gone-5', { stopLoss: 0.05 });
+    const [rest] = await protect('gone-5');
+    const canceled = await cancelOrder(ctx(), rest.orderId!);
+    expect(canceled).toMatchObject({ status: 'canceled', errorCode: 'canceled_by_person' });
+    expect((await protect('gone-5'))[0]).toMatchObject({ action: 'paused' });
+    expect(await openProtectiveOrder(t.sql, 'gone-5', 'GONE')).toBeNull();
+    // The exit still acts, at bar close, as the bar-close watch stores it.
+    const ids = await barCloses('GONE', 10, { open: 103, high: 103.5, low: 98, close: 98.5 });
+    expect(ids).toHaveLength(1);
+    const [signal] = await t.sql`SELECT exit_rule FROM signals WHERE id = ${ids[0]}`;
+    expect(signal.exit_rule).toBe('stop_loss');
   });
 });
