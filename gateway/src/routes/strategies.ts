@@ -16,7 +16,7 @@ import {
 } from '@weaver/shared/db';
 import { knownExchanges } from '@weaver/shared/exchanges';
 import { add, isZero, sum } from '@weaver/shared/money';
-import { booksToProtect, generateSignals } from '@weaver/shared/pipeline';
+import { generateSignals, openBooks } from '@weaver/shared/pipeline';
 import { GLOBAL_SCOPE, strategyScope } from '@weaver/shared/risk';
 import { conflict, HttpError, notFound } from '@weaver/shared/runtime';
 import {
@@ -298,7 +298,10 @@ export const strategyRoutes = [
       });
       await announce(deps, current.name, 'updated');
       // New exits (or parameters that change the module's) move the resting orders now, not at the next bar.
-      const books = await booksToProtect(sql, current.name);
+      const books = (await openBooks(sql, [current.name])).map(({ strategy, symbol }) => ({
+        strategy,
+        symbol,
+      }));
       if (books.length > 0) {
         await emit(sql, await deps.bus(), 'protection.due', { books }, { correlationId: randomUUID() });
       }

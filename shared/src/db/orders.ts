@@ -9,6 +9,7 @@ import {
   type RestingExit,
   type Side,
   type TimeInForce,
+  takeProfitOf,
 } from '../schemas/index.ts';
 import { iso, isoOrNull, pgArray } from './rows.ts';
 
@@ -319,7 +320,7 @@ export async function restingExits(
       type: r.type,
       orderClass: r.orderClass,
       stopPrice: r.stopPrice,
-      takeProfit: r.orderClass === 'oco' || r.type === 'limit' ? r.limitPrice : null,
+      takeProfit: takeProfitOf(r),
       stopRule: r.stopRule,
       status: r.status,
     });

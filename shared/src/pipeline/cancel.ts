@@ -2,6 +2,7 @@
  * Cancelling an order at its venue: asking (a person's cancel, the kill switch) and asking until the venue
  * confirms (before another order may take the quantity a protective order holds).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from 'postgres';
 import { lockOrder, updateOrder } from '../db/index.ts';
 import { getExchange } from '../exchanges/configured.ts';
@@ -54,8 +55,6 @@ export async function requestCancel(ctx: PipelineContext, order: Order): Promise
 /** How long cancelConfirmed waits for a venue that acknowledges a cancel before it completes it. */
 export const CANCEL_CONFIRM_ATTEMPTS = 8;
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Cancels `order` and returns it once the venue reports it final (cancelled, or filled before the cancel
  * arrived), with whatever filled booked. Throws when the venue does not confirm in time: the caller must
@@ -73,7 +72,7 @@ export async function cancelConfirmed(ctx: PipelineContext, order: Order): Promi
   for (let attempt = 0; attempt < CANCEL_CONFIRM_ATTEMPTS; attempt++) {
     current = (await refreshOrder(ctx, order.id)) ?? current;
     if (isFinalStatus(current.status)) return current;
-    await pause(Math.min(50 * 2 ** attempt, 1_000));
+    await sleep(Math.min(50 * 2 ** attempt, 1_000));
   }
   throw new Error(
     `order ${order.id} (${order.clientOrderId}) is still ${current.status} at ${order.exchange} after asking to cancel it`,

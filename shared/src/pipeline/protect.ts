@@ -28,6 +28,7 @@
  * one (place-orders.ts, under the same lock), so the two never sell the same shares.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
 import {
@@ -45,6 +46,7 @@ import { roundToStep } from '../exchanges/symbols.ts';
 import { abs, eq, fromNumber, isPositive, isZero } from '../money/index.ts';
 import {
   EVENT_PAYLOADS,
+  isFinalStatus,
   type Order,
   type OrderStatus,
   type Position,
@@ -53,6 +55,7 @@ import {
   TIMEFRAME_MS,
   type Timeframe,
   TradingSymbol,
+  takeProfitOf,
 } from '../schemas/index.ts';
 import { exitLevels, hasExits, type StrategyExits, strategyExits } from '../strategies/index.ts';
 import { cancelConfirmed } from './cancel.ts';
@@ -119,8 +122,6 @@ const bookKey = (strategy: string, symbol: string): string => `protect|${strateg
 /** How long a caller waits for a book another worker is protecting or closing. */
 export const BOOK_LOCK_WAIT_MS = 20_000;
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `fn` holding the book's advisory lock (a session lock on a connection of its own). A waiter holds
  * no connection while it waits, so waiters can never use up the pool the holder needs to finish.
@@ -151,7 +152,7 @@ export async function withBookLock<T>(
     }
     if (Date.now() > deadline)
       throw new Error(`${strategy} ${symbol}: another worker held the book for ${BOOK_LOCK_WAIT_MS / 1000}s`);
-    await pause(wait);
+    await sleep(wait);
   }
 }
 
@@ -321,11 +322,7 @@ async function protectBookLocked(
       // What the venue says first: the resting order may have traded since it was last looked at.
       current = current.status === 'pending_submit' ? await cancelConfirmed(ctx, current) : current;
       if (current.status !== 'pending_submit') current = (await refreshOrder(ctx, current.id)) ?? current;
-      if (
-        current &&
-        ['filled', 'canceled', 'expired', 'replaced', 'rejected', 'failed'].includes(current.status)
-      )
-        continue;
+      if (isFinalStatus(current.status)) continue;
     }
     const held = position ?? {
       strategy: config.name,
@@ -355,7 +352,7 @@ async function protectBookLocked(
         orderId: current.id,
         clientOrderId: current.clientOrderId,
         stopPrice: current.stopPrice,
-        takeProfit: current.orderClass === 'oco' || current.type === 'limit' ? current.limitPrice : null,
+        takeProfit: takeProfitOf(current),
       };
     }
     if (!current && state.refused && held.openedAt !== null && state.refused.at >= held.openedAt) {
@@ -381,7 +378,7 @@ async function protectBookLocked(
       orderId: order.id,
       clientOrderId,
       stopPrice: order.stopPrice,
-      takeProfit: order.type === 'limit' ? order.limitPrice : null,
+      takeProfit: takeProfitOf(order),
     };
     if (claim.submit.outcome === 'failed')
       return { ...placed, action: 'refused', reason: claim.submit.reason };
@@ -392,8 +389,6 @@ async function protectBookLocked(
   }
   return { ...out, action: 'error', reason: 'the position kept changing while it was protected; next run' };
 }
-
-const exitsOf = strategyExits;
 
 /** A book's failure, logged and reported: the next run (or the sweep) tries again. */
 function failed(ctx: PipelineContext, config: StrategyConfig, symbol: string, e: unknown): ProtectResult {
@@ -412,7 +407,7 @@ export async function protectHeldBook(
   known?: StrategyExits,
 ): Promise<ProtectResult> {
   try {
-    return await protectBookLocked(ctx, config, known ?? (await exitsOf(config)), symbol);
+    return await protectBookLocked(ctx, config, known ?? (await strategyExits(config)), symbol);
   } catch (e) {
     return failed(ctx, config, symbol, e);
   }
@@ -430,18 +425,31 @@ export function protectBook(
   );
 }
 
-/** A strategy's books with an open position or a live protective order (what a change of exits moves). */
-export async function booksToProtect(
-  sql: Sql,
-  strategy: string,
-): Promise<{ strategy: string; symbol: string }[]> {
-  const rows = await sql<{ symbol: string }[]>`
-    SELECT symbol FROM positions WHERE strategy = ${strategy} AND qty <> 0
-    UNION
-    SELECT symbol FROM orders WHERE strategy = ${strategy} AND protective
-      AND status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}
-    ORDER BY symbol`;
-  return rows.map((r) => ({ strategy, symbol: r.symbol }));
+/** One book of a strategy that has something to protect, and whether an order of it rests now. */
+export interface OpenBook {
+  strategy: string;
+  symbol: string;
+  resting: boolean;
+}
+
+/**
+ * The books of `strategies` with an open position or a live protective order (one per strategy and
+ * symbol, ordered): what protect-positions looks at, and what a change of a strategy's exits moves.
+ */
+export async function openBooks(sql: Sql, strategies: readonly string[]): Promise<OpenBook[]> {
+  if (strategies.length === 0) return [];
+  const names = pgArray(strategies as string[]);
+  return sql<OpenBook[]>`
+    SELECT strategy, symbol, bool_or(resting) AS resting FROM (
+      SELECT strategy, symbol, false AS resting FROM positions
+      WHERE strategy = ANY(${names}::text[]) AND qty <> 0
+      UNION ALL
+      SELECT strategy, symbol, true FROM orders
+      WHERE protective AND strategy = ANY(${names}::text[])
+        AND status NOT IN ${sql(FINAL_STATUSES as OrderStatus[])}
+    ) b
+    GROUP BY strategy, symbol
+    ORDER BY strategy, symbol`;
 }
 
 /**
@@ -460,14 +468,11 @@ export async function protectPositions(
   );
   const books: ProtectResult[] = [];
   if (configs.length === 0) return { books };
-  // One read for every strategy in scope: its open positions and live protective orders.
-  const rows = await ctx.sql<{ strategy: string; symbol: string; protective: boolean }[]>`
-    SELECT strategy, symbol, false AS protective FROM positions
-    WHERE strategy = ANY(${pgArray(configs.map((c) => c.name))}::text[]) AND qty <> 0
-    UNION
-    SELECT strategy, symbol, true FROM orders
-    WHERE protective AND strategy = ANY(${pgArray(configs.map((c) => c.name))}::text[])
-      AND status NOT IN ${ctx.sql(FINAL_STATUSES as OrderStatus[])}`;
+  // One read for every strategy in scope.
+  const rows = await openBooks(
+    ctx.sql,
+    configs.map((c) => c.name),
+  );
   for (const config of configs) {
     const mine = rows.filter(
       (r) => r.strategy === config.name && (symbols.size === 0 || symbols.has(r.symbol)),
@@ -475,17 +480,15 @@ export async function protectPositions(
     if (mine.length === 0) continue;
     let exits: StrategyExits;
     try {
-      exits = await exitsOf(config);
+      exits = await strategyExits(config);
     } catch (e) {
-      for (const symbol of new Set(mine.map((r) => r.symbol)))
+      for (const { symbol } of mine)
         books.push({ strategy: config.name, symbol, action: 'error', reason: errorMessage(e) });
       continue;
     }
     // A strategy without exits and nothing resting has nothing to protect: no work per book.
-    if (!hasExits(exits) && !mine.some((r) => r.protective)) continue;
-    for (const symbol of [...new Set(mine.map((r) => r.symbol))].sort()) {
-      books.push(await protectBook(ctx, config, symbol, exits));
-    }
+    if (!hasExits(exits) && !mine.some((r) => r.resting)) continue;
+    for (const { symbol } of mine) books.push(await protectBook(ctx, config, symbol, exits));
   }
   return { books };
 }

@@ -152,6 +152,10 @@ export const Order = z.object({
 });
 export type Order = z.infer<typeof Order>;
 
+/** A protective order's take-profit: the limit of an oco exit or of a plain limit order. */
+export const takeProfitOf = (o: Pick<Order, 'type' | 'orderClass' | 'limitPrice'>): string | null =>
+  o.orderClass === 'oco' || o.type === 'limit' ? o.limitPrice : null;
+
 export const OrderStatusChange = z.object({
   orderId: Id,
   status: OrderStatus,
