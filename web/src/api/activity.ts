@@ -1,4 +1,4 @@
-import { type AuditPage, EVENT_TYPES, type EventType } from '@weaver/shared/schemas';
+import type { AuditPage, EventType } from '@weaver/shared/schemas';
 import useSWR from 'swr';
 import { apiPath } from './client.ts';
 import { useLiveEvents } from './live.ts';
@@ -16,8 +16,25 @@ export interface ActivityItem {
  * Recent events: the audit log's newest page (so the view is filled on first load) with the live stream's
  * events on top, each event once.
  */
-/** What a trader follows: every event but protect-positions' internal wake-up calls. */
-export const TRADING_ACTIVITY: EventType[] = EVENT_TYPES.filter((t) => t !== 'protection.due');
+/**
+ * What a trader follows: every event but protect-positions' internal wake-up calls. A record keyed by
+ * the type, so a new event type fails the typecheck until it is placed here (and the schemas' runtime
+ * list stays out of the first-load bundle).
+ */
+const FOLLOWED: Record<Exclude<EventType, 'protection.due'>, true> = {
+  'bars.fetched': true,
+  'signals.created': true,
+  'orders.updated': true,
+  'trades.recorded': true,
+  'risk.halted': true,
+  'risk.resumed': true,
+  'positions.drift': true,
+  'strategies.changed': true,
+  'backtests.progress': true,
+  'backtests.completed': true,
+  'functions.failed': true,
+};
+export const TRADING_ACTIVITY = Object.keys(FOLLOWED) as EventType[];
 
 export function useActivity(opts: { limit: number; types?: EventType[] }) {
   const types = opts.types?.length ? opts.types.join(',') : undefined;
